@@ -1,0 +1,3 @@
+from authorkit.cli import main
+
+main()

@@ -1,0 +1,166 @@
+"""`authorkit check` and `authorkit fix`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from authorkit.cli import app
+from authorkit.cli.common import ConfigOption, is_tty, workspace
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class Level(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+@app.command()
+def check(
+    paths: Optional[List[str]] = typer.Argument(None, help="Files, directories or globs (default: the content roots in authorkit.toml)."),
+    style: Optional[str] = typer.Option(None, "--style", "-s", help="Style guide to check against, or 'auto' to detect (default: from authorkit.toml [styles], else auto)."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    fail_on: Optional[Level] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity (default: error, or [check] fail_on)."),
+    explain_: bool = typer.Option(False, "--explain", help="Show how each style scores the given file(s) and which headings matched which sections."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not update the result cache."),
+    no_code: bool = typer.Option(False, "--no-code", help="Skip the syntax checks of code blocks."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=0, help="Worker processes (0 = one per core)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Text format: show errors only."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text format: list clean files too, and code blocks skipped by language."),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Check documents' structure, length and content against their style guides.
+
+    Exit 0 when clean, 1 when a finding is at or above --fail-on, 2 on bad usage or config.
+    """
+    from authorkit.errors import ExitCode
+    from authorkit.findings import Severity
+
+    ws = workspace(config)
+    if explain_:
+        _explain(ws, paths or [], fmt)
+        return
+    from authorkit.check import check_paths
+    from authorkit.report import render
+
+    run = check_paths(ws, paths, style=style, code_checks=False if no_code else None, use_cache=False if no_cache else None, jobs=jobs)
+    if not run.results and run.missing:
+        from authorkit.errors import UsageError
+
+        raise UsageError(f"nothing to check: {', '.join(run.missing)} matched no file", hint="give Markdown files, directories or quoted globs")
+    min_sev = Severity.ERROR if quiet else Severity.INFO
+    text = render(run, fmt.value, color=is_tty() and fmt is Format.text, min_severity=min_sev, verbose=verbose)
+    if text:
+        print(text)
+    if verbose and fmt is Format.text:
+        _print_code_stats()
+    from authorkit.session import record
+
+    if ws.config_path is not None:
+        t = run.totals()
+        record(ws, "check", paths=paths or [], files=t["files"], errors=t["error"], warnings=t["warning"],
+               failing=[r.path for r in run.results if r.counts()["error"]])
+    threshold = Severity.parse((fail_on.value if fail_on else ws.config.check.fail_on))
+    worst = run.worst()
+    if worst is not None and worst >= threshold:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _print_code_stats() -> None:
+    try:
+        from authorkit import codecheck
+    except ImportError:
+        return
+    stats = getattr(codecheck, "last_stats", None)
+    if callable(stats):
+        s = stats()
+        if s:
+            print(f"code blocks: {s}", file=sys.stderr)
+
+
+def _explain(ws, paths: list[str], fmt: Format) -> None:
+    from authorkit.check import explain
+    from authorkit.discover import discover
+    from authorkit.document import parse
+    from authorkit.errors import UsageError
+    from authorkit.styleguide import load_guides
+    from authorkit.textio import read_document
+
+    found = discover(ws, paths)
+    if not found.files:
+        raise UsageError("--explain needs a file to explain", hint="authorkit check --explain path/to/doc.md")
+    guides = load_guides(ws.style_guides_dir)
+    report = []
+    for p in found.files:
+        res = read_document(p)
+        doc = parse(res.text or "")
+        report.append({"path": ws.rel(p), "configured_style": ws.style_for(p), "scores": explain(doc, guides)})
+    if fmt is Format.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for item in report:
+        print(f"{item['path']}  (configured: {item['configured_style']})")
+        for s in item["scores"]:
+            print(f"  {s['style']:<12} score {s['score']:.2f}   matched {len(s['matched'])}, missing {len(s['missing'])}, forbidden {len(s['forbidden'])}")
+        best = item["scores"][0]
+        print(f"\n  best: {best['style']}")
+        for m in best["matched"]:
+            print(f"    line {m['line']:>5}  {m['section']:<20} ← “{m['heading']}” ({m['score']:.2f})")
+        for u in best["unmatched_headings"]:
+            print(f"    line {u['line']:>5}  {'(no section)':<20}   “{u['heading']}”")
+        if best["missing"]:
+            print(f"    missing: {', '.join(best['missing'])}")
+        if best["forbidden"]:
+            print(f"    forbidden: {', '.join(best['forbidden'])}")
+        print()
+
+
+@app.command()
+def fix(
+    paths: Optional[List[str]] = typer.Argument(None, help="Files, directories or globs (default: the content roots)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Apply safe mechanical fixes: mojibake (via ftfy), non-UTF-8 files, trailing whitespace,
+    CRLF line endings, a missing final newline. Each file is rewritten atomically."""
+    from authorkit.discover import discover
+    from authorkit.errors import UsageError
+    from authorkit.fix import fix_file
+
+    ws = workspace(config)
+    found = discover(ws, paths)
+    if not found.files:
+        raise UsageError("nothing to fix: " + (", ".join(found.missing) or "no Markdown files found"), hint="give Markdown files, directories or quoted globs")
+    changed = 0
+    for p in found.files:
+        r = fix_file(p, dry_run=dry_run)
+        rel = ws.rel(p)
+        if r.problem:
+            print(f"{rel}: skipped ({r.problem})")
+            continue
+        if r.changes:
+            changed += 1
+            verb = "would fix" if dry_run else "fixed"
+            print(f"{rel}: {verb}: {'; '.join(r.changes)}")
+            if not dry_run and ws.config_path is not None:
+                from authorkit.session import record
+                from authorkit.textio import line_count
+
+                text = p.read_text(encoding="utf-8")
+                import hashlib
+
+                record(ws, "write", path=rel, action="fixed", title=None, lines_before=r.lines_before, lines_after=line_count(text),
+                       sha_after=hashlib.sha256(text.encode("utf-8")).hexdigest(), changes=r.changes)
+    print(f"{len(found.files)} file{'s' * (len(found.files) != 1)} examined, {changed} {'would be ' if dry_run else ''}changed")

@@ -1,0 +1,3 @@
+"""Commands registered on the authorkit app."""
+
+from authorkit.cli import app  # noqa: F401

@@ -1,0 +1,891 @@
+"""Code that runs: syntax-check fenced code blocks and find placeholders inside code.
+
+Each block is checked by a real parser for its language (ast, json, PyYAML, tomllib,
+configparser, graphql-core, sqlglot; `bash -n`; Node's compiler through `js_check.js`).
+External checkers are batched: one `node` and one `bash` process per call, whatever the
+number of blocks. Nothing in a block is ever executed.
+
+Findings: `code-syntax` and `code-placeholder` (errors), at the document line of the problem.
+Blocks that are not checked (unknown language, output, no Node) are counted in `CodeStats`.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+import yaml
+
+from authorkit.document import CodeBlock, Document
+from authorkit.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from authorkit.styleguide import StyleGuide
+
+# --- languages -------------------------------------------------------------------------
+
+LANG_ALIASES: dict[str, str] = {
+    "python": "python", "py": "python", "python3": "python",
+    "javascript": "js", "js": "js", "node": "js", "nodejs": "js", "mjs": "js", "cjs": "js",
+    "typescript": "ts", "ts": "ts",
+    "json": "json",
+    "yaml": "yaml", "yml": "yaml",
+    "sql": "sql", "postgresql": "sql", "postgres": "sql", "psql": "sql", "pgsql": "sql",
+    "mysql": "sql-mysql", "sqlite": "sql-sqlite",
+    "bash": "shell", "sh": "shell", "shell": "shell",
+    "dockerfile": "dockerfile", "docker": "dockerfile", "containerfile": "dockerfile",
+    "toml": "toml",
+    "ini": "ini", "cfg": "ini", "dosini": "ini",
+    "graphql": "graphql", "gql": "graphql",
+    "docker-compose": "compose", "compose": "compose",
+}
+
+# Output, diagrams and prose: never parsed, not counted as skipped code.
+NOT_CODE = frozenset({
+    "", "text", "txt", "plaintext", "plain", "output", "console", "shell-session", "terminal",
+    "diff", "patch", "log", "logs", "markdown", "md", "mermaid", "ascii", "none", "nohighlight",
+    "csv", "tsv", "http", "sample", "result", "results", "stdout", "stderr", "tree",
+})
+
+FILE_LANGS: dict[str, str] = {
+    ".py": "python", ".js": "js", ".mjs": "js", ".cjs": "js", ".ts": "ts", ".json": "json",
+    ".yml": "yaml", ".yaml": "yaml", ".sql": "sql", ".sh": "shell", ".bash": "shell",
+    ".toml": "toml", ".ini": "ini", ".cfg": "ini", ".graphql": "graphql", ".gql": "graphql",
+}
+
+
+def lang_for_filename(name: str) -> str | None:
+    base = name.rsplit("/", 1)[-1].lower()
+    if base in ("dockerfile", "containerfile") or base.startswith("dockerfile."):
+        return "dockerfile"
+    if re.fullmatch(r"(docker-)?compose(\.[\w-]+)?\.ya?ml", base):
+        return "compose"
+    return FILE_LANGS.get(os.path.splitext(base)[1])
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """One piece of code to check. `first_line` is the document line of code line 1."""
+
+    lang: str  # canonical language (see LANG_ALIASES values)
+    code: str
+    first_line: int
+    check_syntax: bool = True
+    check_placeholders: bool = True
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str  # code-syntax | code-placeholder
+    line: int  # document line
+    message: str
+    hint: str | None = None
+    column: int = 1
+
+
+@dataclass(frozen=True)
+class SkippedBlock:
+    doc: int  # index of the document in the call
+    line: int
+    lang: str
+    reason: str
+
+
+@dataclass
+class CodeStats:
+    checked: Counter = field(default_factory=Counter)  # language -> blocks parsed
+    lenient: int = 0  # bad examples / sketches that were allowed to fail
+    skipped: list[SkippedBlock] = field(default_factory=list)
+
+    def skipped_by_lang(self) -> Counter:
+        return Counter(s.lang for s in self.skipped)
+
+
+_LAST_STATS = CodeStats()
+
+
+def last_stats() -> CodeStats:
+    """Counts from the most recent `check_documents` call in this process."""
+    return _LAST_STATS
+
+
+# --- block classification --------------------------------------------------------------
+
+TITLE_RE = re.compile(r"""\b(?:title|filename|file|name)\s*=\s*["']?([^"'\s]+)""", re.I)
+BAD_MARK_RE = re.compile(r"❌|\bwrong\b|\bbad\b|anti-?pattern|\bdon'?t\b|\bavoid\b|\bincorrect\b|\bbroken\b|🚫", re.I)
+GOOD_MARK_RE = re.compile(r"✅|\bgood\b|\bbetter\b|\bcorrect\b|\bright way\b|\bfixed\b", re.I)
+FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+def block_language(block: CodeBlock, doc: Document | None = None) -> str:
+    """Canonical language of a block ('' for output/no language; the raw word when unknown)."""
+    lang = block.lang.strip().lower()
+    m = TITLE_RE.search(block.info)
+    if m:
+        by_name = lang_for_filename(m.group(1))
+        if by_name:
+            return by_name
+    canon = LANG_ALIASES.get(lang)
+    if canon is None:
+        return "" if lang in NOT_CODE else lang
+    if canon == "yaml":
+        if doc is not None and _named_compose(block, doc):
+            return "compose"
+        if re.search(r"^services:\s*$", block.code, re.M):
+            return "compose"
+    return canon
+
+
+def _named_compose(block: CodeBlock, doc: Document) -> bool:
+    text = " ".join(_preceding_lines(doc, block, 2))
+    return bool(re.search(r"`(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml`", text))
+
+
+def _preceding_lines(doc: Document, block: CodeBlock, n: int) -> list[str]:
+    """Up to n non-blank lines before the block, stopping at a heading or another fence."""
+    out: list[str] = []
+    i = block.line - 2
+    while i >= 0 and len(out) < n:
+        line = doc.lines[i]
+        if FENCE_RE.match(line):
+            break
+        if line.strip():
+            out.append(line)
+            if line.lstrip().startswith("#"):
+                break
+        i -= 1
+    return out
+
+
+def _heading_chain(doc: Document, line: int) -> list[str]:
+    """Texts of the headings enclosing `line`, nearest first."""
+    chain: list[str] = []
+    level = 99
+    for h in reversed(doc.headings):
+        if h.line < line and h.level < level:
+            chain.append(h.text)
+            level = h.level
+    return chain
+
+
+def _first_comment(code: str) -> str:
+    for line in code.split("\n")[:2]:
+        s = line.strip()
+        if s.startswith(("//", "#", "--", "/*", "<!--")):
+            return s
+    return ""
+
+
+def is_bad_example(doc: Document, block: CodeBlock) -> bool:
+    """Under a ❌ / Wrong / Bad / Anti-pattern marker: may fail to parse and may elide."""
+    marks = _preceding_lines(doc, block, 3) + [_first_comment(block.code)]
+    if any(BAD_MARK_RE.search(m) for m in marks if m):
+        return True
+    return any("❌" in h or BAD_MARK_RE.search(h) for h in _heading_chain(doc, block.line)[:2])
+
+
+def _is_good_half_of_pair(doc: Document, block: CodeBlock, bad: set[int]) -> bool:
+    """The ✅ block right after a ❌ block illustrates the contrast; it may elide config."""
+    marks = _preceding_lines(doc, block, 3) + [_first_comment(block.code)]
+    if not any(GOOD_MARK_RE.search(m) for m in marks if m):
+        return False
+    prev = [b for b in doc.code_blocks if b.line < block.line]
+    if not prev or prev[-1].line not in bad:
+        return False
+    between = [h for h in doc.headings if prev[-1].line < h.line < block.line]
+    return not between
+
+
+# --- placeholders ----------------------------------------------------------------------
+
+_ELLIPSIS = r"(?:\.\.\.+|…)"
+_COMMENT_BODY = re.compile(
+    rf"^(?:{_ELLIPSIS}|{_ELLIPSIS}\s*\(?\s*(?:rest|more|remaining|other|etc|same|existing|your|the rest|omitted|code|implementation|and so on)\b.*"
+    r"|(?:the\s+)?rest of (?:the\s+)?(?:code|file|implementation|config|configuration|methods?|class|function)\b.*"
+    r"|(?:add\s+)?your (?:code|logic|implementation|config(?:uration)?|settings|handlers?) here\b.*"
+    r"|(?:implementation|code|logic|details) (?:here|omitted|goes here)\b.*"
+    r"|todo:?\s*implement\b.*|implement (?:this|me|here)\b.*|same as (?:above|before)\b.*|etc\.?)$",
+    re.I,
+)
+_COMMENT_STYLES: dict[str, tuple[str, ...]] = {
+    "python": ("#",), "shell": ("#",), "yaml": ("#",), "compose": ("#",), "toml": ("#",),
+    "ini": ("#", ";"), "dockerfile": ("#",), "graphql": ("#",),
+    "js": ("//",), "ts": ("//",), "json": ("//",),
+    "sql": ("--",), "sql-mysql": ("--", "#"), "sql-sqlite": ("--",),
+}
+_BLOCK_COMMENT_LANGS = {"js", "ts", "json", "sql", "sql-mysql", "sql-sqlite"}
+_STAND_IN = re.compile(r"[{(\[]\s*/\*\s*([^*]{1,40}?)\s*\*/\s*[})\]]")
+_BRACKET_ELLIPSIS = re.compile(rf"([{{(\[])\s*{_ELLIPSIS}\s*([}})\]])")
+_YOUR_TOKEN = re.compile(
+    r"<your[-_ ][^>\n]{1,40}>"
+    r"|\byour[-_](?:[a-z0-9]+[-_])*(?:api[-_]?key|key|token|secret|password|passwd|pass|id|name|domain|host|url|email|bucket|project|account|region|username|user|here)\b"
+    r"|\bYOUR_[A-Z0-9_]+\b|\bREPLACE[-_]?ME\b|\bINSERT[-_]YOUR[-_]\w+",
+    re.I,
+)
+
+
+def find_placeholders(lang: str, code: str) -> list[tuple[int, str]]:
+    """(line within code, what) for each stand-in that keeps code from running as written."""
+    out: list[tuple[int, str]] = []
+    styles = _COMMENT_STYLES.get(lang, ("#", "//"))
+    block_comments = lang in _BLOCK_COMMENT_LANGS
+    for n, line in enumerate(code.split("\n"), 1):
+        found = None
+        for mark in styles:
+            idx = _comment_start(line, mark)
+            if idx >= 0:
+                body = line[idx + len(mark):].strip().rstrip("*/").strip()
+                if _COMMENT_BODY.match(body):
+                    found = f"elided code `{line.strip()[:60]}`"
+                    break
+        if not found and block_comments:
+            m = re.search(r"/\*\s*(.*?)\s*\*/", line)
+            if m and _COMMENT_BODY.match(m.group(1)):
+                found = f"elided code `{m.group(0)[:60]}`"
+            else:
+                m = _STAND_IN.search(line)
+                if m:
+                    found = f"stand-in `{m.group(0)}` instead of real values"
+        if not found and lang not in ("yaml", "compose"):
+            m = _BRACKET_ELLIPSIS.search(line)
+            if m and not (lang == "python" and m.group(1) == "[" and "," in line[m.end():m.end() + 2]):
+                found = f"elided code `{m.group(0)}`"
+        if not found:
+            m = _YOUR_TOKEN.search(line)
+            if m:
+                found = f"placeholder value `{m.group(0)}`"
+        if found:
+            out.append((n, found))
+    return out
+
+
+def _comment_start(line: str, mark: str) -> int:
+    """Index of a comment marker that is at line start or after whitespace (not in a URL)."""
+    start = 0
+    while True:
+        idx = line.find(mark, start)
+        if idx < 0:
+            return -1
+        if idx == 0 or line[idx - 1] in " \t;,({[":
+            if mark == "#" and idx + 1 < len(line) and line[idx + 1] == "!":
+                return -1
+            return idx
+        start = idx + 1
+
+
+# --- in-process validators -------------------------------------------------------------
+
+def _check_python(code: str) -> list[tuple[int, int, str]]:
+    code = _strip_repl(code)
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return [(exc.lineno or 1, exc.offset or 1, exc.msg)]
+    except ValueError as exc:  # null bytes
+        return [(1, 1, str(exc))]
+    return []
+
+
+def _strip_repl(code: str) -> str:
+    """A `>>>` session: keep the statements, blank out the echoed output (lines are kept)."""
+    lines = code.split("\n")
+    if not any(l.startswith(">>> ") or l == ">>>" for l in lines):
+        return code
+    out = []
+    for l in lines:
+        if l.startswith((">>> ", "... ")):
+            out.append(l[4:])
+        elif l in (">>>", "..."):
+            out.append("")
+        else:
+            out.append("")
+    return "\n".join(out)
+
+
+def _check_json(code: str) -> list[tuple[int, int, str]]:
+    if not code.strip():
+        return []
+    try:
+        json.loads(code)
+    except json.JSONDecodeError as exc:
+        return [(exc.lineno, exc.colno, exc.msg)]
+    return []
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_error(exc: yaml.YAMLError) -> tuple[int, int, str]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    ctx = getattr(exc, "context", None)
+    msg = f"{ctx}: {problem}" if ctx else str(problem)
+    if mark is None:
+        return (1, 1, msg)
+    return (mark.line + 1, mark.column + 1, msg)
+
+
+def _check_yaml(code: str) -> list[tuple[int, int, str]]:
+    try:
+        for _ in yaml.load_all(code, Loader=_YAML_LOADER):
+            pass
+    except yaml.YAMLError as exc:
+        return [_yaml_error(exc)]
+    return []
+
+
+def _check_compose(code: str) -> list[tuple[int, int, str]]:
+    errs = _check_yaml(code)
+    if errs:
+        return errs
+    try:
+        node = yaml.compose(code, Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:  # several documents: the syntax check above was enough
+        return []
+    if node is None:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return [(node.start_mark.line + 1, 1, "a compose file is a mapping with a `services:` key")]
+    top = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    if "services" not in top:
+        return [(1, 1, "compose file has no `services:` mapping")]
+    key, services = top["services"]
+    if not isinstance(services, yaml.MappingNode):
+        return [(key.start_mark.line + 1, 1, "`services:` must be a mapping of service names to settings")]
+    out = []
+    for sk, sv in services.value:
+        name = getattr(sk, "value", "?")
+        if not isinstance(sv, yaml.MappingNode):
+            out.append((sk.start_mark.line + 1, sk.start_mark.column + 1, f"service `{name}` must be a mapping"))
+            continue
+        keys = {k.value for k, _ in sv.value if isinstance(k, yaml.ScalarNode)}
+        if not keys & {"image", "build", "extends"}:
+            out.append((sk.start_mark.line + 1, sk.start_mark.column + 1, f"service `{name}` has neither `image:` nor `build:`"))
+    return out
+
+
+def _check_toml(code: str) -> list[tuple[int, int, str]]:
+    try:
+        tomllib.loads(code)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        if m:
+            return [(int(m.group(1)), int(m.group(2)), msg[: m.start()].strip())]
+        return [(1, 1, msg)]
+    return []
+
+
+def _check_ini(code: str) -> list[tuple[int, int, str]]:
+    cp = configparser.ConfigParser(interpolation=None, strict=False, allow_no_value=True, comment_prefixes=("#", ";"))
+    try:
+        cp.read_string(code)
+    except configparser.MissingSectionHeaderError as exc:
+        return [(exc.lineno, 1, "settings before the first [section] header")]
+    except configparser.ParsingError as exc:
+        return [(ln, 1, f"cannot parse line {text!r}") for ln, text in exc.errors[:3]]
+    except configparser.Error as exc:
+        return [(getattr(exc, "lineno", 1) or 1, 1, exc.message if hasattr(exc, "message") else str(exc))]
+    return []
+
+
+def _check_graphql(code: str) -> list[tuple[int, int, str]]:
+    from graphql import GraphQLSyntaxError, parse
+
+    try:
+        parse(code)
+    except GraphQLSyntaxError as exc:
+        loc = exc.locations[0] if exc.locations else None
+        return [(loc.line if loc else 1, loc.column if loc else 1, exc.message)]
+    return []
+
+
+DOCKERFILE_INSTRUCTIONS = frozenset(
+    "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG "
+    "ONBUILD STOPSIGNAL HEALTHCHECK SHELL".split()
+)
+
+
+def _check_dockerfile(code: str) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    lines = code.split("\n")
+    escape = "\\"
+    for ln in lines[:5]:
+        m = re.match(r"#\s*escape\s*=\s*(\S)", ln)
+        if m:
+            escape = m.group(1)
+    seen_from = False
+    i = 0
+    heredoc_end: str | None = None
+    continued = False
+    while i < len(lines):
+        raw = lines[i]
+        s = raw.strip()
+        i += 1
+        if heredoc_end is not None:
+            if s == heredoc_end:
+                heredoc_end = None
+            continue
+        if continued:
+            continued = s.endswith(escape)
+            if not s.startswith("#"):
+                m = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", s)
+                if m:
+                    heredoc_end = m.group(1)
+            continue
+        if not s or s.startswith("#"):
+            continue
+        word = s.split(None, 1)[0]
+        if word.upper() not in DOCKERFILE_INSTRUCTIONS:
+            out.append((i, 1, f"unknown Dockerfile instruction `{word}`"))
+            continue
+        if word.upper() == "FROM":
+            seen_from = True
+        elif word.upper() != "ARG" and not seen_from:
+            out.append((i, 1, f"`{word.upper()}` before the first FROM"))
+            seen_from = True  # report once
+        continued = s.endswith(escape)
+        m = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", s)
+        if m and word.upper() in ("RUN", "COPY", "ADD"):
+            heredoc_end = m.group(1)
+    return out
+
+
+# --- SQL -------------------------------------------------------------------------------
+
+# Statement keywords PostgreSQL, MySQL and SQLite accept; an unknown first word is a typo.
+SQL_STATEMENT_WORDS = frozenset(
+    "ABORT ALTER ANALYZE ANALYSE BEGIN CALL CHECKPOINT CLOSE CLUSTER COMMENT COMMIT COPY CREATE "
+    "DEALLOCATE DECLARE DELETE DISCARD DO DROP END EXECUTE EXPLAIN FETCH GRANT IMPORT INSERT "
+    "LISTEN LOAD LOCK MERGE MOVE NOTIFY PREPARE REASSIGN REFRESH REINDEX RELEASE RESET REVOKE "
+    "ROLLBACK SAVEPOINT SECURITY SELECT SET SHOW START TABLE TRUNCATE UNLISTEN UPDATE VACUUM "
+    "VALUES WITH USE REPLACE PRAGMA ATTACH DETACH DESCRIBE DESC RENAME OPTIMIZE HANDLER SOURCE "
+    "DELIMITER FLUSH KILL PURGE REPAIR CHECKSUM HELP INSTALL UNINSTALL XA GET SIGNAL RESIGNAL "
+    "IF WHILE LOOP REPEAT RETURN UPSERT".split()
+)
+# Only these statements are judged by sqlglot; it is reliable on them. Everything else
+# (functions, DO blocks, policies, psql scripts) gets the lexical check alone, because a
+# false alarm on valid PostgreSQL costs the author more than a missed typo there.
+_SQL_TRUSTED = re.compile(
+    r"^(?:SELECT|WITH|INSERT|UPDATE|DELETE|TRUNCATE|"
+    r"CREATE\s+(?:UNIQUE\s+)?INDEX|CREATE\s+(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?TABLE|"
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW|DROP\s+(?:TABLE|INDEX|VIEW))\b",
+    re.I,
+)
+_SQL_UNTRUSTED_BITS = re.compile(r"(?<!:):['\"]?[A-Za-z_]|\$\w*\$|\bEXCLUDE\b|\bWINDOW\b|\bLATERAL\b|\bCOLLATE\b", re.I)
+
+
+@dataclass
+class _Stmt:
+    text: str
+    start_line: int  # 1-based line in code where the statement begins
+    balance_error: tuple[int, int, str] | None = None
+
+
+def _split_sql(code: str) -> tuple[list[_Stmt], list[tuple[int, int, str]]]:
+    """Split on `;` outside strings, quoted names, dollar-quoted bodies and comments.
+
+    psql meta-commands (`\\c db`) are blanked; unterminated literals and unbalanced
+    parentheses are reported here, because they are certain whatever the dialect.
+    """
+    errors: list[tuple[int, int, str]] = []
+    lines = code.split("\n")
+    lines = ["" if l.lstrip().startswith("\\") else l for l in lines]
+    src = "\n".join(lines)
+    stmts: list[_Stmt] = []
+    buf_start = 0
+    i, n = 0, len(src)
+    line = 1
+    depth = 0
+    paren_stack: list[int] = []
+    stmt_line: int | None = None
+
+    def flush(end: int) -> None:
+        nonlocal buf_start, stmt_line, depth, paren_stack
+        text = src[buf_start:end]
+        if text.strip() and stmt_line is not None:
+            st = _Stmt(text, stmt_line)
+            if paren_stack:
+                st.balance_error = (paren_stack[0], 1, "unclosed `(`")
+            stmts.append(st)
+        buf_start = end + 1
+        stmt_line = None
+        depth = 0
+        paren_stack = []
+
+    while i < n:
+        c = src[i]
+        if c == "\n":
+            line += 1
+            i += 1
+            continue
+        if c.isspace():
+            i += 1
+            continue
+        if src.startswith("--", i):
+            j = src.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if src.startswith("/*", i):
+            start_line = line
+            level, j = 1, i + 2
+            while j < n and level:
+                if src.startswith("/*", j):
+                    level, j = level + 1, j + 2
+                elif src.startswith("*/", j):
+                    level, j = level - 1, j + 2
+                else:
+                    j += 1
+            if level:
+                errors.append((start_line, 1, "unterminated /* comment"))
+            line += src.count("\n", i, j)
+            i = j
+            continue
+        if stmt_line is None:
+            stmt_line = line
+        if c in "'\"`":
+            start_line = line
+            j = i + 1
+            escape_ok = c == "'" and i > 0 and src[i - 1] in "eE"
+            while j < n:
+                if escape_ok and src[j] == "\\":
+                    j += 2
+                    continue
+                if src[j] == c:
+                    if j + 1 < n and src[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            if j >= n:
+                kind = "string" if c == "'" else "quoted name"
+                errors.append((start_line, 1, f"unterminated {kind} (opened with {c})"))
+                flush(n)
+                return stmts, errors
+            line += src.count("\n", i, j)
+            i = j + 1
+            continue
+        if c == "$":
+            m = re.match(r"\$([A-Za-z_]\w*)?\$", src[i:])
+            if m and not (i > 0 and (src[i - 1].isalnum() or src[i - 1] == "_")):
+                tag = m.group(0)
+                j = src.find(tag, i + len(tag))
+                if j < 0:
+                    errors.append((line, 1, f"unterminated {tag} body"))
+                    flush(n)
+                    return stmts, errors
+                line += src.count("\n", i, j)
+                i = j + len(tag)
+                continue
+        if c == "(":
+            paren_stack.append(line)
+        elif c == ")":
+            if paren_stack:
+                paren_stack.pop()
+            else:
+                errors.append((line, 1, "`)` without a matching `(`"))
+        elif c == ";":
+            flush(i)
+        i += 1
+    flush(n)
+    for st in stmts:
+        if st.balance_error:
+            errors.append(st.balance_error)
+    return stmts, errors
+
+
+def _first_word(text: str) -> str:
+    t = re.sub(r"--[^\n]*|/\*.*?\*/", " ", text, flags=re.S).lstrip(" \t\n(")
+    m = re.match(r"[A-Za-z_]+", t)
+    return m.group(0) if m else ""
+
+
+def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str]]:
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+    stmts, errors = _split_sql(code)
+    if errors:
+        return errors[:1]
+    for st in stmts:
+        word = _first_word(st.text)
+        lead = st.text.lstrip()
+        if not word:
+            if lead and not lead.startswith("("):
+                errors.append((st.start_line, 1, f"not an SQL statement: `{lead.split()[0][:30]}`"))
+            continue
+        if word.upper() not in SQL_STATEMENT_WORDS:
+            errors.append((st.start_line, 1, f"unknown SQL statement `{word}`"))
+            continue
+        body = re.sub(r"--[^\n]*|/\*.*?\*/", lambda m: " " * len(m.group(0)) if "\n" not in m.group(0) else "\n" * m.group(0).count("\n"), st.text, flags=re.S)
+        if not _SQL_TRUSTED.match(body.strip()) or _SQL_UNTRUSTED_BITS.search(body):
+            continue
+        try:
+            sqlglot.parse_one(st.text, read=dialect)
+        except (ParseError, TokenError) as exc:
+            info = (getattr(exc, "errors", None) or [{}])[0]
+            rel = info.get("line") or 1
+            # sqlglot counts lines from the statement text, which starts after the last `;`.
+            lead_nl = len(st.text) - len(st.text.lstrip("\n"))
+            line = st.start_line + max(rel - 1 - lead_nl, 0)
+            desc = str(info.get("description") or str(exc).splitlines()[0])
+            errors.append((line, info.get("col") or 1, desc))
+        except Exception:  # a crash inside the parser is not the author's error
+            continue
+    return errors
+
+
+# --- shell -----------------------------------------------------------------------------
+
+_PROMPT = re.compile(r"^(\s*)(?:\$|\w[\w.@-]*\s*\$|#)\s")
+
+
+def shell_commands(code: str) -> str:
+    """A shell block as a script: `$ ` sessions keep only commands (output lines blanked)."""
+    lines = code.split("\n")
+    prompts = [l for l in lines if re.match(r"^\s*\$ ", l)]
+    if not prompts:
+        return code
+    out: list[str] = []
+    cont = False
+    for l in lines:
+        m = re.match(r"^\s*\$ (.*)$", l)
+        if m:
+            out.append(m.group(1))
+            cont = m.group(1).rstrip().endswith("\\")
+        elif cont:
+            out.append(l)
+            cont = l.rstrip().endswith("\\")
+        else:
+            out.append("")
+    return "\n".join(out)
+
+
+def _run_bash(codes: list[str]) -> list[list[tuple[int, int, str]]]:
+    """`bash -n` every script, in one bash process that loops over the temp files."""
+    bash = shutil.which("bash")
+    if bash is None or not codes:
+        return [[] for _ in codes]
+    with tempfile.TemporaryDirectory(prefix="authorkit-sh-") as tmp:
+        paths = []
+        for i, code in enumerate(codes):
+            p = Path(tmp) / f"b{i}.sh"
+            p.write_text(code, encoding="utf-8")
+            paths.append(str(p))
+        loop = 'for f in "$@"; do printf "\\0%s\\0" "$f"; LC_ALL=C bash -n "$f" 2>&1; done'
+        try:
+            proc = subprocess.run([bash, "-c", loop, "bash", *paths], capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired):
+            return [[] for _ in codes]
+        results: dict[str, list[tuple[int, int, str]]] = {p: [] for p in paths}
+        parts = proc.stdout.split("\0")
+        for k in range(1, len(parts) - 1, 2):
+            path, text = parts[k], parts[k + 1]
+            for m in re.finditer(r"^.*?: line (\d+): (.*)$", text, re.M):
+                results[path].append((int(m.group(1)), 1, m.group(2).strip()))
+        out = []
+        for p in paths:
+            errs = results[p]
+            # bash reports "unexpected end of file" after the real complaint; keep the first.
+            out.append(errs[:1])
+        return out
+
+
+# --- JavaScript / TypeScript -----------------------------------------------------------
+
+JS_CHECKER = Path(__file__).with_name("js_check.js")
+
+
+def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, str]], str | None]] | None:
+    """Compile every (lang, code) in one Node process. None when Node is not installed."""
+    node = shutil.which("node")
+    if node is None:
+        return None
+    if not blocks:
+        return []
+    payload = json.dumps([{"id": i, "lang": lang, "code": code} for i, (lang, code) in enumerate(blocks)])
+    try:
+        proc = subprocess.run(
+            [node, "--experimental-vm-modules", "--no-warnings", str(JS_CHECKER)],
+            input=payload, capture_output=True, text=True, timeout=300,
+        )
+        results = json.loads(proc.stdout)
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return None
+    out: list[tuple[list[tuple[int, int, str]], str | None]] = [([], None) for _ in blocks]
+    for r in results:
+        i = r["id"]
+        if "skipped" in r:
+            out[i] = ([], r["skipped"])
+        elif not r.get("ok"):
+            out[i] = ([(max(int(r.get("line") or 1), 1), int(r.get("col") or 1), r.get("message", "syntax error"))], None)
+    return out
+
+
+# --- the batch -------------------------------------------------------------------------
+
+_IN_PROCESS = {
+    "python": _check_python,
+    "json": _check_json,
+    "yaml": _check_yaml,
+    "compose": _check_compose,
+    "toml": _check_toml,
+    "ini": _check_ini,
+    "graphql": _check_graphql,
+    "dockerfile": _check_dockerfile,
+    "sql": _check_sql,
+    "sql-mysql": lambda c: _check_sql(c, "mysql"),
+    "sql-sqlite": lambda c: _check_sql(c, "sqlite"),
+}
+SUPPORTED = frozenset(_IN_PROCESS) | {"shell", "js", "ts"}
+_SKIP_REASONS = {"proto": "no protobuf parser installed", "protobuf": "no protobuf parser installed"}
+
+
+def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[str | None]]:
+    """Problems per snippet, and per snippet the reason it was skipped (None when checked)."""
+    problems: list[list[Problem]] = [[] for _ in snippets]
+    skipped: list[str | None] = [None] * len(snippets)
+    raw: list[list[tuple[int, int, str]]] = [[] for _ in snippets]
+    shell_idx, js_idx = [], []
+    for i, sn in enumerate(snippets):
+        if sn.lang not in SUPPORTED:
+            skipped[i] = _SKIP_REASONS.get(sn.lang, "no checker for this language")
+            continue
+        if not sn.check_syntax:
+            continue
+        if sn.lang == "shell":
+            shell_idx.append(i)
+        elif sn.lang in ("js", "ts"):
+            js_idx.append(i)
+    # The external checkers run in threads (they wait on their process) while the
+    # in-process parsers work, so their start-up time is hidden.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        bash_future = pool.submit(_run_bash, [shell_commands(snippets[i].code) for i in shell_idx]) if shell_idx else None
+        node_future = pool.submit(_run_node, [(snippets[i].lang, snippets[i].code) for i in js_idx]) if js_idx else None
+        for i, sn in enumerate(snippets):
+            if sn.check_syntax and sn.lang in _IN_PROCESS and skipped[i] is None:
+                raw[i] = _IN_PROCESS[sn.lang](sn.code)
+        bash_results = bash_future.result() if bash_future else []
+        node_results = node_future.result() if node_future else None
+    for i, errs in zip(shell_idx, bash_results):
+        raw[i] = errs
+    if js_idx:
+        res = node_results
+        for k, i in enumerate(js_idx):
+            if res is None:
+                skipped[i] = "node is not installed"
+            else:
+                raw[i], skipped[i] = res[k]
+    for i, sn in enumerate(snippets):
+        if skipped[i]:
+            continue
+        placeholder_lines: set[int] = set()
+        if sn.check_placeholders:
+            for ln, what in find_placeholders(sn.lang, sn.code):
+                placeholder_lines.add(ln)
+                problems[i].append(Problem(
+                    "code-placeholder", sn.first_line + ln - 1, f"placeholder in {sn.lang} code: {what}",
+                    "write the complete code: readers copy it and run it as it stands",
+                ))
+        for ln, col, msg in raw[i]:
+            ln = min(max(ln, 1), max(sn.code.count("\n") + 1, 1))
+            if ln in placeholder_lines:
+                continue  # the placeholder finding already explains this line
+            problems[i].append(Problem(
+                "code-syntax", sn.first_line + ln - 1, f"{_LANG_NAMES.get(sn.lang, sn.lang)} syntax error: {msg}",
+                "fix the code, or mark a deliberate bad example with ❌", col,
+            ))
+    return problems, skipped
+
+
+_LANG_NAMES = {
+    "python": "Python", "js": "JavaScript", "ts": "TypeScript", "json": "JSON", "yaml": "YAML",
+    "compose": "Docker Compose", "sql": "SQL", "sql-mysql": "MySQL", "sql-sqlite": "SQLite",
+    "shell": "shell", "dockerfile": "Dockerfile", "toml": "TOML", "ini": "INI", "graphql": "GraphQL",
+}
+
+
+def document_snippets(doc: Document, modes: dict[int, str]) -> tuple[list[tuple[CodeBlock, Snippet]], list[tuple[CodeBlock, str, str]], int]:
+    """Snippets to check for one document, the blocks skipped (block, lang, reason), lenient count."""
+    out: list[tuple[CodeBlock, Snippet]] = []
+    skipped: list[tuple[CodeBlock, str, str]] = []
+    lenient = 0
+    bad: set[int] = set()
+    for b in doc.code_blocks:
+        if not b.fenced:
+            continue
+        mode = modes.get(b.line, "strict")
+        if mode == "output":
+            continue
+        lang = block_language(b, doc)
+        if not lang:
+            continue
+        if lang not in SUPPORTED:
+            skipped.append((b, lang, _SKIP_REASONS.get(lang, "no checker for this language")))
+            continue
+        bad_example = mode == "problem" or is_bad_example(doc, b)
+        if bad_example:
+            bad.add(b.line)
+        relaxed = bad_example or mode == "sketch"
+        if relaxed:
+            lenient += 1
+        illustration = _is_good_half_of_pair(doc, b, bad)
+        out.append((b, Snippet(lang, b.code, b.first_code_line, check_syntax=not relaxed,
+                               check_placeholders=not relaxed and not illustration)))
+    return out, skipped, lenient
+
+
+def check_documents(
+    items: list[tuple[Document, "StyleGuide | None", dict[int, str]]],
+    stats: CodeStats | None = None,
+) -> list[list[Finding]]:
+    """Findings per document, in order. `items` are (document, guide, fence line -> code mode)."""
+    global _LAST_STATS
+    st = stats if stats is not None else CodeStats()
+    flat: list[tuple[int, CodeBlock, Snippet]] = []
+    for d, (doc, _guide, modes) in enumerate(items):
+        snippets, skipped, lenient = document_snippets(doc, modes or {})
+        st.lenient += lenient
+        for b, lang, reason in skipped:
+            st.skipped.append(SkippedBlock(d, b.line, lang, reason))
+        flat.extend((d, b, s) for b, s in snippets)
+    problems, skipped_reasons = check_snippets([s for _, _, s in flat])
+    findings: list[list[Finding]] = [[] for _ in items]
+    for (d, b, s), probs, reason in zip(flat, problems, skipped_reasons):
+        if reason:
+            st.skipped.append(SkippedBlock(d, b.line, s.lang, reason))
+            continue
+        if s.check_syntax:
+            st.checked[s.lang] += 1
+        for p in probs:
+            findings[d].append(Finding(p.rule, Severity.ERROR, p.line, p.message, p.hint, p.column))
+    _LAST_STATS = st
+    return findings
+
+
+def check_files(paths: Iterable[tuple[str, str]]) -> dict[str, list[Problem]]:
+    """Check extracted files: (name, text) -> problems with file line numbers."""
+    named: list[tuple[str, Snippet]] = []
+    for name, text in paths:
+        lang = lang_for_filename(name)
+        if lang == "yaml" and re.search(r"^services:\s*$", text, re.M):
+            lang = "compose"
+        if lang:
+            named.append((name, Snippet(lang, text, 1)))
+    problems, _ = check_snippets([s for _, s in named])
+    return {name: probs for (name, _), probs in zip(named, problems)}

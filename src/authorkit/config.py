@@ -1,0 +1,276 @@
+"""The workspace: `authorkit.toml`, found by walking up from the current directory.
+
+Everything a command needs to know about the user's site lives here: where content and plans
+are, which style applies to which paths, the model and its prices. With no config file the
+defaults apply to the current directory, so `authorkit check FILE` works anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from authorkit.errors import ConfigError
+
+CONFIG_NAME = "authorkit.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineTargets(_Strict):
+    min: int | None = Field(default=None, ge=0)
+    target: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+
+class StyleOverride(_Strict):
+    lines: LineTargets | None = None
+
+
+class ContentConfig(_Strict):
+    roots: list[str] = ["."]
+    include: list[str] = ["**/*.md", "**/*.mdx"]
+    exclude: list[str] = [
+        "**/node_modules/**",
+        "**/.git/**",
+        "**/.venv/**",
+        "sessions/**",
+        "**/README.md",
+        "**/CHANGELOG.md",
+    ]
+
+
+class CheckConfig(_Strict):
+    fail_on: str = "error"
+    code_checks: bool = True
+    cache: bool = True
+    jobs: int = Field(default=0, ge=0)  # 0: one worker per core
+
+    @field_validator("fail_on")
+    @classmethod
+    def _severity(cls, v: str) -> str:
+        if v not in ("error", "warning", "info"):
+            raise ValueError("must be one of error, warning, info")
+        return v
+
+
+class Prices(_Strict):
+    """US dollars per million tokens."""
+
+    input: float = Field(default=3.0, ge=0)
+    cache_write: float = Field(default=3.75, ge=0)
+    cache_read: float = Field(default=0.30, ge=0)
+    output: float = Field(default=15.0, ge=0)
+
+
+class ModelConfig(_Strict):
+    name: str = "claude-sonnet-4-5"
+    max_tokens: int = Field(default=8192, gt=0)
+    temperature: float = Field(default=0.3, ge=0, le=1)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    repair_rounds: int = Field(default=2, ge=0, le=10)
+    max_continuations: int = Field(default=3, ge=0, le=20)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    timeout: float = Field(default=600.0, gt=0)
+    prices: Prices = Prices()
+    # Pricing of other models the user switches to with --model.
+    model_prices: dict[str, Prices] = {}
+
+
+class DraftConfig(_Strict):
+    poc_dir: str = "content/practice-pocs"
+    article_dir: str = "content/system-design"
+    problem_dir: str = "content/problems-at-scale"
+    reference: str | None = None
+    style: str = "tutorial"
+
+
+class PlanConfig(_Strict):
+    files: list[str] = []
+
+
+class NavigationConfig(_Strict):
+    files: list[str] = []
+    update: bool = True
+
+
+class CommitConfig(_Strict):
+    co_authors: list[str] = ["Claude <noreply@anthropic.com>"]
+    trailers: bool = True
+
+
+class Config(_Strict):
+    content: ContentConfig = ContentConfig()
+    # glob -> style name; first match wins; "auto" detects.
+    styles: dict[str, str] = {}
+    default_style: str = "auto"
+    style_overrides: dict[str, StyleOverride] = {}
+    check: CheckConfig = CheckConfig()
+    model: ModelConfig = ModelConfig()
+    draft: DraftConfig = DraftConfig()
+    plans: PlanConfig = PlanConfig()
+    navigation: NavigationConfig = NavigationConfig()
+    commit: CommitConfig = CommitConfig()
+    sessions_dir: str = "sessions"
+    prompts_dir: str = "prompts"
+    style_guides_dir: str = "style_guides"
+
+
+class Workspace:
+    """A loaded configuration plus the directory it applies to."""
+
+    def __init__(self, root: Path, config: Config, config_path: Path | None) -> None:
+        self.root = root
+        self.config = config
+        self.config_path = config_path
+        self._style_patterns = [(_glob_regex(g), s) for g, s in config.styles.items()]
+
+    def rel(self, path: Path) -> str:
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+    def path(self, rel: str) -> Path:
+        return (self.root / rel).resolve()
+
+    def style_for(self, path: Path) -> str:
+        rel = self.rel(path)
+        for rx, style in self._style_patterns:
+            if rx.search(rel):
+                return style
+        return self.config.default_style
+
+    @property
+    def content_roots(self) -> list[Path]:
+        return [self.path(r) for r in self.config.content.roots]
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.path(self.config.sessions_dir)
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.path(self.config.prompts_dir)
+
+    @property
+    def style_guides_dir(self) -> Path:
+        return self.path(self.config.style_guides_dir)
+
+    def is_excluded(self, path: Path) -> bool:
+        rel = self.rel(path)
+        return any(_glob_regex(g).search(rel) for g in self.config.content.exclude)
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    """gitignore-like globs: `**` spans directories, `*` stays within one; a pattern without a
+    leading `/` may match at any depth."""
+    anchored = glob.startswith("/")
+    g = glob.lstrip("/")
+    out = []
+    i = 0
+    while i < len(g):
+        c = g[i]
+        if g.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif g.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    body = "".join(out)
+    prefix = "^" if anchored else "(?:^|/)"
+    return re.compile(prefix + body + "$")
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        candidate = d / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_workspace(start: Path | None = None, config_path: Path | None = None) -> Workspace:
+    path = config_path or find_config(start)
+    if path is None:
+        return Workspace((start or Path.cwd()).resolve(), Config(), None)
+    return Workspace(path.parent.resolve(), load_config(path), path)
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", path=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(
+            f"not valid TOML: {exc}",
+            path=path,
+            line=int(m.group(1)) if m else None,
+            hint="fix the syntax; `authorkit init --force` writes a fresh commented config",
+        ) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        key = ".".join(loc)
+        raise ConfigError(
+            f"invalid value for `{key}`: {err['msg']}",
+            path=path,
+            line=toml_key_line(text, loc),
+            hint="see the README's configuration section for every key and its type",
+        ) from None
+
+
+def toml_key_line(text: str, loc: list[str]) -> int | None:
+    """Best-effort line of a dotted key in TOML text (tomllib keeps no positions)."""
+    lines = text.splitlines()
+    # Try the longest table prefix that appears as a [header], then the remaining key.
+    for split in range(len(loc) - 1, -1, -1):
+        table, rest = loc[:split], loc[split:]
+        start = 0
+        if table:
+            header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(_key_rx(k) for k in table) + r"\s*\]")
+            starts = [i for i, ln in enumerate(lines) if header.match(ln)]
+            if not starts:
+                continue
+            start = starts[0] + 1
+        if not rest:
+            return start
+        key_rx = re.compile(r"^\s*" + r"\s*\.\s*".join(_key_rx(k) for k in rest[:1]) + r"\s*[=.]")
+        for i in range(start, len(lines)):
+            if i > start and lines[i].lstrip().startswith("[") and table:
+                break
+            if key_rx.match(lines[i]):
+                return i + 1
+    return None
+
+
+def _key_rx(key: str) -> str:
+    return "(?:" + re.escape(key) + '|"' + re.escape(key) + '"' + ")"
+
+
+def as_dict(ws: Workspace) -> dict[str, Any]:
+    return ws.config.model_dump()

@@ -1,0 +1,328 @@
+"""Parse a Markdown document into the structure the checker and generators work on.
+
+mistune's block parser gives the block structure (so a `#` line inside a fenced code block is
+never a heading); inline parsing is skipped because no rule needs it and it doubles the cost.
+mistune does not report positions, so the state records the cursor as each top-level token is
+appended, and nested tokens are located by searching inside their parent's span.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterator
+
+import mistune
+from mistune.core import BlockState
+
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*\n", re.S)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str  # as written, without the leading #s
+    line: int  # 1-based
+    norm: str  # normalised for matching (see normalize_heading)
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    line: int  # line of the opening fence (1-based)
+    end_line: int  # line of the closing fence (or last line when unclosed)
+    info: str  # full info string, e.g. 'js title="app.js"'
+    lang: str  # first word of the info string, lower-cased ('' when none)
+    code: str
+    fenced: bool = True
+
+    @property
+    def first_code_line(self) -> int:
+        return self.line + 1 if self.fenced else self.line
+
+
+@dataclass(frozen=True)
+class Table:
+    line: int
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass
+class Section:
+    heading: Heading
+    start: int  # heading line
+    end: int  # last line that belongs to the section (inclusive), subsections included
+    children: list["Section"] = field(default_factory=list)
+
+    @property
+    def line_count(self) -> int:
+        return self.end - self.start + 1
+
+
+@dataclass
+class Document:
+    text: str
+    lines: list[str]
+    headings: list[Heading]
+    code_blocks: list[CodeBlock]
+    tables: list[Table]
+    front_matter_lines: int = 0
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def title(self) -> Heading | None:
+        for h in self.headings:
+            if h.level == 1:
+                return h
+        return None
+
+    def sections(self, level: int | None = None) -> list[Section]:
+        """Sections at `level` (default: the shallowest level below the title)."""
+        if level is None:
+            levels = sorted({h.level for h in self.headings if h.level > 1})
+            level = levels[0] if levels else 2
+        out: list[Section] = []
+        hs = self.headings
+        for i, h in enumerate(hs):
+            if h.level != level:
+                continue
+            end = self.line_count
+            for nxt in hs[i + 1 :]:
+                if nxt.level <= level:
+                    end = nxt.line - 1
+                    break
+            sec = Section(h, h.line, max(end, h.line))
+            sec.children = [
+                Section(c, c.line, self._end_of(j + i + 1))
+                for j, c in enumerate(hs[i + 1 :])
+                if c.level == level + 1 and sec.start < c.line <= sec.end
+            ]
+            out.append(sec)
+        return out
+
+    def _end_of(self, index: int) -> int:
+        h = self.headings[index]
+        for nxt in self.headings[index + 1 :]:
+            if nxt.level <= h.level:
+                return nxt.line - 1
+        return self.line_count
+
+    def code_in(self, start: int, end: int) -> list[CodeBlock]:
+        return [b for b in self.code_blocks if start <= b.line <= end]
+
+    def tables_in(self, start: int, end: int) -> list[Table]:
+        return [t for t in self.tables if start <= t.line <= end]
+
+    def headings_in(self, start: int, end: int) -> list[Heading]:
+        return [h for h in self.headings if start < h.line <= end]
+
+    def code_line_mask(self) -> list[bool]:
+        """mask[i] is True when line i+1 is inside a fenced code block (fences included)."""
+        mask = [False] * (self.line_count + 2)
+        for b in self.code_blocks:
+            for n in range(b.line, min(b.end_line, self.line_count) + 1):
+                mask[n - 1] = True
+        return mask
+
+    def prose_lines(self) -> Iterator[tuple[int, str]]:
+        mask = self.code_line_mask()
+        for i, line in enumerate(self.lines):
+            if not mask[i]:
+                yield i + 1, line
+
+
+# --- heading normalisation -------------------------------------------------------------
+
+_KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"<[^>]+>")
+_EMPH = re.compile(r"(\*\*|__|\*|_|`|~~)")
+_NUMBERING = re.compile(
+    r"^(?:(?:part|step|phase|level|section|chapter|element|day|week)\s+[0-9a-z]+\s*[:.)\-–—]?\s*"
+    r"|[0-9]+(?:\.[0-9]+)*[.)]\s+|[0-9]+\s*[:\-–—]\s+|[ivx]+\.\s+)",
+    re.I,
+)
+_TRAILING = re.compile(r"[\s:;,.!?…\-–—]+$")
+_SPACES = re.compile(r"\s+")
+_APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+def _is_symbol(ch: str) -> bool:
+    if ch < "\x80":
+        return False
+    cat = unicodedata.category(ch)
+    return cat in ("So", "Sk", "Cn", "Co", "Cs", "Mn", "Me", "Cf") and ch not in "$%"
+
+
+@lru_cache(maxsize=65536)
+def normalize_heading(text: str, keep_numbering: bool = False) -> str:
+    """Lower-case heading text with emoji, markup, numbering and trailing punctuation removed.
+
+    `## 💰 The $2.3M Problem` -> `the $2.3m problem`; `### **Step 3: Create Schema**` ->
+    `create schema`; `## What's Next?` -> `what's next`.
+    """
+    s = text.translate(_APOS)
+    s = _MD_LINK.sub(r"\1", s)
+    s = _HTML_TAG.sub("", s)
+    s = _KEYCAP.sub(" ", s)
+    s = "".join(" " if _is_symbol(c) else c for c in s)
+    s = _EMPH.sub("", s)
+    s = _SPACES.sub(" ", s).strip()
+    if not keep_numbering:
+        for _ in range(2):
+            s2 = _NUMBERING.sub("", s)
+            if s2 == s or not s2:
+                break
+            s = s2.strip()
+    s = _TRAILING.sub("", s)
+    return s.lower()
+
+
+STEP_RE = re.compile(r"^\W*(?:\*\*)?\s*step\s+(\d+)\b", re.I)
+
+
+def step_number(text: str) -> int | None:
+    m = STEP_RE.match(_KEYCAP.sub(" ", text).strip())
+    return int(m.group(1)) if m else None
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+class _PositionState(BlockState):
+    """BlockState that remembers where each token started (offset into its own src)."""
+
+    def append_token(self, token: dict[str, Any]) -> None:
+        token["_pos"] = self.cursor
+        super().append_token(token)
+
+
+_MARKDOWN = mistune.create_markdown(renderer=None, plugins=["table"])
+
+
+def _block_tokens(src: str) -> list[dict[str, Any]]:
+    state = _PositionState()
+    state.process(src)
+    _MARKDOWN.block.parse(state)
+    return state.tokens
+
+
+def parse(text: str) -> Document:
+    """Parse Markdown text. Never raises on odd input; unknown constructs are paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    body = text
+    fm_lines = 0
+    m = FRONT_MATTER_RE.match(text)
+    if m:
+        fm_lines = m.group(0).count("\n")
+        # Keep line numbers: blank out the front matter instead of cutting it.
+        body = "\n" * fm_lines + text[m.end() :]
+    if not body.endswith("\n"):
+        body += "\n"
+    starts = [0]
+    for i, ch in enumerate(body):
+        if ch == "\n":
+            starts.append(i + 1)
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_right(starts, offset)
+
+    headings: list[Heading] = []
+    blocks: list[CodeBlock] = []
+    tables: list[Table] = []
+
+    tokens = _block_tokens(body)
+    for i, tok in enumerate(tokens):
+        pos = tok.get("_pos", 0)
+        end = tokens[i + 1].get("_pos", len(body)) if i + 1 < len(tokens) else len(body)
+        _collect(tok, body, pos, end, line_of, headings, blocks, tables, top=True)
+
+    return Document(text, lines, headings, blocks, tables, fm_lines)
+
+
+def _skip_blank(src: str, pos: int) -> int:
+    while pos < len(src) and src[pos] == "\n":
+        pos += 1
+    return pos
+
+
+def _collect(tok, src, pos, end, line_of, headings, blocks, tables, top: bool) -> None:
+    t = tok.get("type")
+    if t == "heading":
+        start = _skip_blank(src, pos)
+        text = tok.get("text", "").strip()
+        line = line_of(start)
+        headings.append(Heading(tok["attrs"]["level"], text, line, normalize_heading(text)))
+    elif t == "block_code":
+        start = _skip_blank(src, pos)
+        info = (tok.get("attrs") or {}).get("info") or ""
+        info = info.strip()
+        code = tok.get("raw", "")
+        fenced = tok.get("style") == "fenced"
+        first = line_of(start)
+        code_lines = code.count("\n")
+        if fenced:
+            # Closing fence, when present, sits after the code lines.
+            last = first + code_lines + 1
+            segment_end = line_of(max(end - 1, start))
+            last = min(last, max(segment_end, first))
+        else:
+            last = first + max(code_lines - 1, 0)
+        lang = info.split()[0].lower() if info else ""
+        lang = lang.split("{")[0].split(",")[0]
+        blocks.append(CodeBlock(first, last, info, lang, code, fenced))
+    elif t == "table":
+        start = _skip_blank(src, pos)
+        header: tuple[str, ...] = ()
+        rows: list[tuple[str, ...]] = []
+        for part in tok.get("children", []):
+            if part["type"] == "table_head":
+                header = tuple(c.get("text", "").strip() for c in part.get("children", []))
+            elif part["type"] == "table_body":
+                for row in part.get("children", []):
+                    rows.append(tuple(c.get("text", "").strip() for c in row.get("children", [])))
+        tables.append(Table(line_of(start), header, tuple(rows)))
+    else:
+        children = tok.get("children")
+        if isinstance(children, list) and children and t in ("list", "list_item", "block_quote"):
+            _collect_nested(children, src, pos, end, line_of, headings, blocks, tables)
+
+
+def _collect_nested(children, src, pos, end, line_of, headings, blocks, tables) -> None:
+    """Nested tokens carry offsets into a rewritten child source; find them in the parent span."""
+    cursor = pos
+    for child in children:
+        ct = child.get("type")
+        needle = None
+        if ct == "block_code":
+            raw = child.get("raw", "")
+            needle = raw.split("\n", 1)[0] if raw.strip() else None
+        elif ct == "heading":
+            needle = child.get("text", "").strip()
+        elif ct == "table":
+            needle = None
+        if ct in ("list", "list_item", "block_quote"):
+            _collect_nested(child.get("children", []), src, cursor, end, line_of, headings, blocks, tables)
+            continue
+        if ct not in ("block_code", "heading", "table"):
+            continue
+        found = src.find(needle, cursor, end) if needle else -1
+        if found < 0:
+            found = cursor
+        line_start = src.rfind("\n", 0, found) + 1
+        if ct == "block_code" and child.get("style") == "fenced":
+            # Step back to the opening fence line.
+            fence = src.rfind("\n", 0, max(line_start - 1, 0)) + 1
+            line_start = fence if line_start > pos else line_start
+        fake_next = end
+        _collect(child, src, line_start, fake_next, line_of, headings, blocks, tables, top=False)
+        cursor = max(cursor, found + 1)

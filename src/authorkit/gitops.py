@@ -1,0 +1,671 @@
+"""The git step: commit exactly what this session wrote, and undo that commit safely.
+
+The commit is built in a temporary index (GIT_INDEX_FILE) that starts from HEAD and receives
+only our paths, so the user's own staged work is never swept in and stays staged; `git commit`
+runs with that index, so hooks run as usual. If anything fails, the temporary index is thrown
+away and the repository, the real index and the files are exactly as they were. After a
+successful commit the real index entries of our paths are set to what was committed.
+
+The user stays author and committer: no identity is ever passed to git. The model is credited
+only in `Co-Authored-By:` trailers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from authorkit.config import Workspace
+from authorkit.errors import GitError, InputError
+from authorkit.session import Session, WriteSummary, file_sha256, summarize_writes
+
+if TYPE_CHECKING:  # gitpython is imported lazily: `authorkit --help` must stay fast
+    import git
+
+SUBJECT_MAX = 71  # "under 72 characters"
+COMMIT_TEMPLATE = "commit_message.j2"
+_IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase (or `git am`)",
+}
+_ACTION_VERB = {"drafted": "Draft", "converted": "Convert", "fixed": "Fix", "summarized": "Add"}
+
+
+# --- templates -------------------------------------------------------------------------
+
+
+def builtin_prompts_dir() -> Path:
+    """Prompts shipped with the package (wheel) or beside the source tree (editable)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_data" / "prompts"
+    return packaged if packaged.is_dir() else here.parents[1] / "prompts"
+
+
+def render_template(ws: Workspace, name: str, context: dict[str, Any]) -> str:
+    """Render `name` from the workspace's prompts/ (if it has one) or the built-in prompts."""
+    import jinja2
+
+    dirs = [d for d in (ws.prompts_dir, builtin_prompts_dir()) if d.is_dir()]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound:
+        raise InputError(f"template {name} not found", path=ws.prompts_dir, hint=f"restore prompts/{name} (`authorkit init` writes the defaults)") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(f"template syntax error: {exc.message}", path=exc.filename or name, line=exc.lineno, hint="fix the jinja2 syntax, or delete the file to use the built-in template") from None
+    except jinja2.UndefinedError as exc:
+        raise InputError(f"template uses an unknown value: {exc.message}", path=name, hint="see docs for the values a template receives") from None
+
+
+# --- repository ------------------------------------------------------------------------
+
+
+def open_repo(ws: Workspace) -> "git.Repo":
+    import git
+
+    try:
+        repo = git.Repo(ws.root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise GitError(f"not a git repository: {ws.root}", hint="run `git init` there first, or commit the files yourself") from None
+    if repo.bare or repo.working_tree_dir is None:
+        raise GitError(f"{repo.git_dir} is a bare repository", hint="run authorkit in a checkout with a working tree")
+    return repo
+
+
+def ensure_idle(repo: "git.Repo") -> None:
+    """Refuse while a merge, rebase, cherry-pick or revert is in progress."""
+    gd = Path(repo.git_dir)
+    for name, what in _IN_PROGRESS.items():
+        if (gd / name).exists():
+            raise GitError(
+                f"{what} is in progress in {repo.working_tree_dir}",
+                hint="finish or abort it first (`git status` says how); authorkit changed nothing",
+            )
+
+
+def repo_root(repo: "git.Repo") -> Path:
+    return Path(repo.working_tree_dir).resolve()  # type: ignore[arg-type]
+
+
+def repo_path(repo: "git.Repo", abs_path: Path) -> str:
+    try:
+        return abs_path.resolve().relative_to(repo_root(repo)).as_posix()
+    except ValueError:
+        raise GitError(f"{abs_path} is outside the repository {repo_root(repo)}", hint="commit only files inside the repository") from None
+
+
+def head_commit(repo: "git.Repo") -> "git.Commit | None":
+    return repo.head.commit if repo.head.is_valid() else None
+
+
+def head_blob(repo: "git.Repo", rpath: str) -> bytes | None:
+    c = head_commit(repo)
+    if c is None:
+        return None
+    try:
+        return c.tree[rpath].data_stream.read()
+    except KeyError:
+        return None
+
+
+def remote_branches_containing(repo: "git.Repo", sha: str) -> list[str]:
+    out = repo.git.branch("-r", "--contains", sha)
+    return [ln.strip() for ln in out.splitlines() if ln.strip() and "->" not in ln]
+
+
+# --- planning a commit -----------------------------------------------------------------
+
+
+@dataclass
+class FileChange:
+    path: str  # workspace-relative
+    repo_path: str
+    title: str
+    action: str
+    lines_before: int
+    lines_after: int
+    errors: int | None
+    style: str
+    added: int = 0
+    removed: int = 0
+    new: bool = False
+    deleted: bool = False
+
+    @property
+    def label(self) -> str:
+        """`#54: PostgreSQL Partitioning Strategies`, the way the user lists rewrites."""
+        t = self.title.strip() or Path(self.path).name
+        m = re.match(r"^[A-Za-z][\w-]*\s+(#\s?\d.*)$", t)
+        return m.group(1) if m else t
+
+    @property
+    def lines(self) -> str:
+        if self.new:
+            return f"new, {self.lines_after} lines"
+        if self.deleted:
+            return f"deleted, {self.lines_before} lines"
+        return f"{self.lines_before}→{self.lines_after} lines"
+
+
+@dataclass
+class CommitPlan:
+    repo_root: Path
+    session_id: str
+    files: list[FileChange]
+    message: str
+    other_staged: list[str] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+    @property
+    def repo_paths(self) -> list[str]:
+        return [f.repo_path for f in self.files]
+
+    def diffstat(self) -> str:
+        width = max(len(f.repo_path) for f in self.files)
+        nwidth = max(len(str(f.added + f.removed)) for f in self.files)
+        rows = []
+        for f in self.files:
+            n = f.added + f.removed
+            bar = "+" * min(f.added, 40 * f.added // max(n, 1)) + "-" * min(f.removed, 40 * f.removed // max(n, 1))
+            rows.append(f" {f.repo_path.ljust(width)} | {n:>{nwidth}} {bar}")
+        ins = sum(f.added for f in self.files)
+        dels = sum(f.removed for f in self.files)
+        k = len(self.files)
+        rows.append(f" {k} file{'s' if k != 1 else ''} changed, {ins} insertion{'s' if ins != 1 else ''}(+), {dels} deletion{'s' if dels != 1 else ''}(-)")
+        return "\n".join(rows)
+
+
+def _split_lines(data: bytes | None) -> list[str]:
+    if not data:
+        return []
+    return data.decode("utf-8", "replace").splitlines()
+
+
+def _line_stat(old: list[str], new: list[str]) -> tuple[int, int]:
+    added = removed = 0
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            removed += i2 - i1
+        if tag in ("replace", "insert"):
+            added += j2 - j1
+    return added, removed
+
+
+def pretty_model(model: str) -> str:
+    """`claude-sonnet-4-5-20250929` -> `Claude Sonnet 4.5`."""
+    parts = [p for p in model.split("-") if p and not re.fullmatch(r"\d{8}|latest", p)]
+    words: list[str] = []
+    for p in parts:
+        if p.isdigit() and words and re.fullmatch(r"\d+(\.\d+)*", words[-1]):
+            words[-1] += "." + p
+        else:
+            words.append(p if p.isdigit() else p[:1].upper() + p[1:])
+    return " ".join(words) or model
+
+
+def models_used(events: Iterable[dict[str, Any]]) -> list[str]:
+    seen: list[str] = []
+    for ev in events:
+        if ev.get("event") == "model_call":
+            m = str(ev.get("model") or "")
+            if m and m not in seen:
+                seen.append(m)
+    return seen
+
+
+def co_authors(ws: Workspace, models: list[str]) -> list[str]:
+    """Trailer values for the models that wrote something; `{model}` expands per model."""
+    cfg = ws.config.commit
+    if not cfg.trailers or not models:
+        return []
+    out: list[str] = []
+    for entry in cfg.co_authors:
+        values = [entry.replace("{model}", pretty_model(m)) for m in models] if "{model}" in entry else [entry]
+        out.extend(v for v in values if v not in out)
+    return out
+
+
+def _numbers(titles: list[str]) -> tuple[str, list[int]] | None:
+    """("POC", [54, 55, 56]) when every title is `<Kind> #N…` with one kind."""
+    kinds, nums = set(), []
+    for t in titles:
+        m = re.match(r"^\s*([A-Za-z][\w-]*)\s+#\s?(\d+)", t)
+        if not m:
+            return None
+        kinds.add(m.group(1))
+        nums.append(int(m.group(2)))
+    return (kinds.pop(), sorted(set(nums))) if len(kinds) == 1 else None
+
+
+def _num_span(nums: list[int]) -> str:
+    if len(nums) > 1 and nums == list(range(nums[0], nums[-1] + 1)):
+        return f"#{nums[0]}–{nums[-1]}"
+    return ", ".join(f"#{n}" for n in nums)
+
+
+def default_subject(files: list[FileChange]) -> str:
+    """`Convert POCs #54–56 to tutorial style`, `Draft POC #61: Cache-Aside Pattern`, …"""
+    actions = sorted({f.action for f in files})
+    n = len(files)
+    styles = {f.style for f in files}
+    style_tail = f" to {styles.pop()} style" if actions == ["converted"] and len(styles) == 1 and "" not in styles else ""
+    if len(actions) == 1 and actions[0] in _ACTION_VERB:
+        verb = _ACTION_VERB[actions[0]]
+        candidates = []
+        if n == 1:
+            candidates.append(f"{verb} {files[0].title.strip() or files[0].repo_path}{style_tail}")
+        nums = _numbers([f.title for f in files])
+        if nums:
+            kind, ns = nums
+            candidates.append(f"{verb} {kind}{'s' if len(ns) > 1 else ''} {_num_span(ns)}{style_tail}")
+        candidates.append(f"{verb} {n} document{'s' if n != 1 else ''}{style_tail}")
+        candidates.append(f"{verb} {n} document{'s' if n != 1 else ''}")
+    else:
+        counts = ", ".join(f"{sum(1 for f in files if f.action == a)} {a}" for a in actions)
+        candidates = [f"Update {n} document{'s' if n != 1 else ''} ({counts})", f"Update {n} documents"]
+    for c in candidates:
+        if len(c) <= SUBJECT_MAX:
+            return c
+    return clamp_subject(candidates[-1])
+
+
+def clamp_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if len(subject) <= SUBJECT_MAX:
+        return subject
+    cut = subject[: SUBJECT_MAX - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def check_line(files: list[FileChange]) -> str:
+    checked = [f for f in files if f.errors is not None and not f.deleted]
+    failing = [f for f in checked if (f.errors or 0) > 0]
+    unchecked = [f for f in files if f.errors is None and not f.deleted]
+    parts: list[str] = []
+    if checked:
+        if not failing:
+            parts.append("the file passes (0 errors)" if len(checked) == 1 else f"all {len(checked)} files pass (0 errors)")
+        else:
+            errs = sum(f.errors or 0 for f in failing)
+            where = failing[0].repo_path if len(failing) == 1 else ", ".join(f"{f.repo_path} ({f.errors})" for f in failing)
+            parts.append(f"{len(checked) - len(failing)} of {len(checked)} files pass; {errs} error{'s' if errs != 1 else ''} in {where}")
+    if unchecked:
+        parts.append(f"{len(unchecked)} file{'s' if len(unchecked) != 1 else ''} not checked")
+    return "; ".join(parts) or "nothing to check"
+
+
+def _check_errors(ws: Workspace, abs_path: Path) -> tuple[int | None, str]:
+    """Check errors of a file authorkit did not write (given explicitly), when possible."""
+    try:
+        from authorkit.check import check_text  # noqa: PLC0415
+        from authorkit.styleguide import load_guides  # noqa: PLC0415
+        from authorkit.textio import read_document  # noqa: PLC0415
+
+        style = ws.style_for(abs_path)
+        guides = load_guides(ws.style_guides_dir)
+        if style == "auto" or style not in guides:
+            from authorkit.check import detect_style  # noqa: PLC0415
+            from authorkit.document import parse  # noqa: PLC0415
+
+            rr = read_document(abs_path)
+            if rr.text is None:
+                return None, ""
+            style = detect_style(parse(rr.text), guides)[0]
+        rr = read_document(abs_path)
+        if rr.text is None or style not in guides:
+            return None, ""
+        findings = check_text(rr.text, guides[style], str(abs_path))
+        return sum(1 for f in findings if getattr(f.severity, "value", f.severity) == "error"), style
+    except Exception:  # noqa: BLE001 - a missing or failing checker only means "not checked"
+        return None, ""
+
+
+def _title_of(abs_path: Path) -> str:
+    try:
+        for line in abs_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def plan_commit(
+    ws: Workspace,
+    session: Session,
+    paths: list[Path] | None = None,
+    *,
+    subject: str | None = None,
+) -> CommitPlan:
+    """Validate everything and build the message; changes nothing.
+
+    `paths` (absolute) limits or replaces the session's written files; without it, every file
+    the session wrote that differs from HEAD is committed.
+    """
+    repo = open_repo(ws)
+    ensure_idle(repo)
+    events = session.events()
+    writes: dict[str, WriteSummary] = summarize_writes(events)
+
+    if paths:
+        wanted = [ws.rel(p) for p in paths]
+        for rel, p in zip(wanted, paths):
+            if not p.exists() and rel not in writes and head_blob(repo, repo_path(repo, p)) is None:
+                raise GitError(f"{p}: no such file, and not in the last commit", hint="give paths of files to commit")
+    else:
+        wanted = list(writes)
+        if not wanted:
+            raise GitError(
+                f"session {session.id} has written no files",
+                hint="give the paths to commit (`authorkit commit FILE…`), or draft/convert something first",
+            )
+
+    files: list[FileChange] = []
+    changed_since: list[str] = []
+    for rel in wanted:
+        abs_path = ws.path(rel)
+        rp = repo_path(repo, abs_path)
+        old = head_blob(repo, rp)
+        cur = abs_path.read_bytes() if abs_path.is_file() else None
+        w = writes.get(rel)
+        if w is not None and w.sha_after is not None and file_sha256(abs_path) != w.sha_after:
+            changed_since.append(rel)
+            continue
+        if cur == old:
+            continue  # already committed as it is
+        if w is not None:
+            fc = FileChange(rel, rp, w.title, w.action, w.lines_before, w.lines_after, w.errors, w.style)
+        else:
+            errors, style = _check_errors(ws, abs_path) if cur is not None else (None, "")
+            fc = FileChange(rel, rp, _title_of(abs_path), "updated" if old is not None else "added",
+                            len(_split_lines(old)), len(_split_lines(cur)), errors, style)
+        fc.new = old is None
+        fc.deleted = cur is None
+        fc.added, fc.removed = _line_stat(_split_lines(old), _split_lines(cur))
+        files.append(fc)
+
+    if changed_since:
+        raise GitError(
+            "changed by someone else since authorkit wrote them: " + ", ".join(changed_since),
+            hint="review those edits; commit them yourself, or give the paths explicitly (`authorkit commit FILE…`) to commit them as they are now",
+        )
+    if not files:
+        raise GitError("nothing to commit: the files are unchanged from HEAD", hint="`git log -1` shows the last commit")
+
+    _refuse_partial_staging(repo, [f.repo_path for f in files])
+    other_staged = _staged_paths(repo, exclude={f.repo_path for f in files})
+    models = models_used(events)
+    authors = co_authors(ws, models)
+    ctx = {
+        "subject": clamp_subject(subject) if subject else default_subject(files),
+        "files": files,
+        "groups": _group(files),
+        "check": check_line(files),
+        "co_authors": authors,
+        "trailers": ws.config.commit.trailers,
+        "session_id": session.id,
+        "objective": session.objective,
+        "models": [pretty_model(m) for m in models],
+    }
+    message = render_template(ws, COMMIT_TEMPLATE, ctx)
+    message = _tidy_message(message)
+    return CommitPlan(repo_root(repo), session.id, files, message, other_staged)
+
+
+def _group(files: list[FileChange]) -> list[dict[str, Any]]:
+    order: list[str] = []
+    for f in files:
+        if f.action not in order:
+            order.append(f.action)
+    out = []
+    for a in order:
+        members = [f for f in files if f.action == a]
+        styles = {f.style for f in members}
+        heading = a.capitalize()
+        if a == "converted" and len(styles) == 1 and "" not in styles:
+            heading += f" to {next(iter(styles))}"
+        out.append({"action": a, "heading": heading, "files": members})
+    return out
+
+
+def _tidy_message(message: str) -> str:
+    lines = [ln.rstrip() for ln in message.strip("\n").split("\n")]
+    lines[0] = clamp_subject(lines[0])
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text + "\n"
+
+
+def _staged_paths(repo: "git.Repo", exclude: set[str]) -> list[str]:
+    if head_commit(repo) is None:
+        names = [e[0] for e in repo.index.entries]
+    else:
+        names = repo.git.diff("--cached", "--name-only", "-z").split("\0")
+    return sorted(n for n in set(names) if n and n not in exclude)
+
+
+def _refuse_partial_staging(repo: "git.Repo", paths: list[str]) -> None:
+    """A path of ours whose staged version differs both from HEAD and from the file on disk
+    holds staged work of the user's that our commit would silently replace."""
+    if head_commit(repo) is None:
+        return
+    staged = set(repo.git.diff("--cached", "--name-only", "-z", "--", *paths).split("\0")) - {""}
+    if not staged:
+        return
+    unstaged = set(repo.git.diff("--name-only", "-z", "--", *paths).split("\0")) - {""}
+    both = sorted(staged & unstaged)
+    if both:
+        raise GitError(
+            "staged changes that differ from the file on disk: " + ", ".join(both),
+            hint="`git add` them to stage the current file, or `git restore --staged` them; authorkit changed nothing",
+        )
+
+
+# --- making the commit -------------------------------------------------------------------
+
+
+@dataclass
+class CommitResult:
+    sha: str
+    plan: CommitPlan
+    hook_output: str = ""
+
+
+def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitResult:
+    """Commit `plan` through a temporary index; hooks run; nothing is amended or reset."""
+    import git
+
+    repo = open_repo(ws)
+    ensure_idle(repo)
+    before_head = head_commit(repo)
+    tmpdir = Path(tempfile.mkdtemp(prefix="authorkit-commit-"))
+    env = {"GIT_INDEX_FILE": str(tmpdir / "index")}
+    msg_file = tmpdir / "message.txt"
+    msg_file.write_text(plan.message, encoding="utf-8")
+    try:
+        try:
+            if before_head is not None:
+                repo.git.read_tree("HEAD", env=env)
+            else:
+                repo.git.read_tree("--empty", env=env)
+            repo.git.add("-A", "--", *plan.repo_paths, env=env)
+        except git.GitCommandError as exc:
+            raise GitError(f"could not stage {', '.join(plan.repo_paths)}: {_git_text(exc)}", hint="is a path ignored by .gitignore? authorkit changed nothing") from None
+        try:
+            out = repo.git.commit("-F", str(msg_file), "--cleanup=whitespace", env=env, with_extended_output=True)
+        except git.GitCommandError as exc:
+            raise GitError(
+                "git commit failed; nothing was committed, the files and your index are as they were\n" + _indent(_git_text(exc)),
+                hint="fix what the hook reports (or the git identity: `git config user.name`/`user.email`), then run `authorkit commit` again",
+            ) from None
+        # git sends hook output to stderr; its own summary goes to stdout.
+        hook_output = str(out[2]).strip() if isinstance(out, tuple) else ""
+        new_head = repo.head.commit
+        # The real index: our paths now match the new commit; everything else stays staged.
+        repo.git.reset("-q", new_head.hexsha, "--", *plan.repo_paths)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    session.append(
+        "commit",
+        sha=new_head.hexsha,
+        paths=[f.path for f in plan.files],
+        message_subject=plan.subject,
+    )
+    return CommitResult(new_head.hexsha, plan, hook_output)
+
+
+def _git_text(exc: Exception) -> str:
+    parts = []
+    for attr in ("stdout", "stderr"):
+        v = getattr(exc, attr, "") or ""
+        v = re.sub(r"^\s*(stdout|stderr): '", "", str(v)).rstrip("'").strip()
+        if v:
+            parts.append(v)
+    return "\n".join(parts) or str(exc)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  | " + ln for ln in text.splitlines())
+
+
+def commit_paths(ws: Workspace, session: Session, paths: list[Path] | None = None, *, subject: str | None = None) -> CommitResult:
+    return execute_commit(ws, session, plan_commit(ws, session, paths, subject=subject))
+
+
+# --- undo ------------------------------------------------------------------------------
+
+
+@dataclass
+class UndoPlan:
+    sha: str
+    parent: str
+    subject: str
+    paths: list[str]  # repo-relative
+
+
+def last_commit_event(session: Session) -> dict[str, Any] | None:
+    undone = set()
+    commits = []
+    for ev in session.events():
+        if ev.get("event") == "commit" and ev.get("sha"):
+            commits.append(ev)
+        elif ev.get("event") == "undo" and ev.get("sha"):
+            undone.add(ev["sha"])
+    live = [c for c in commits if c["sha"] not in undone]
+    return live[-1] if live else None
+
+
+def plan_undo(ws: Workspace, session: Session) -> UndoPlan:
+    """Check every condition for a safe undo; raise GitError saying which one fails."""
+    ev = last_commit_event(session)
+    if ev is None:
+        raise GitError(f"session {session.id} has no commit to undo", hint="`authorkit session show` lists what this session did")
+    sha = str(ev["sha"])
+    repo = open_repo(ws)
+    ensure_idle(repo)
+    head = head_commit(repo)
+    short = sha[:7]
+    if head is None or head.hexsha != sha:
+        now = f"{head.hexsha[:7]} ({head.summary})" if head is not None else "unborn"
+        raise GitError(
+            f"the authorkit commit {short} is no longer HEAD (HEAD is {now})",
+            hint=f"undo only rewinds its own latest commit; use `git revert {short}` to reverse it with a new commit",
+        )
+    if len(head.parents) != 1:
+        raise GitError(f"{short} is the repository's first commit" if not head.parents else f"{short} is a merge commit",
+                       hint="authorkit will not rewrite it; use git directly")
+    pushed = remote_branches_containing(repo, sha)
+    if pushed:
+        raise GitError(
+            f"{short} is already pushed ({', '.join(pushed)})",
+            hint=f"rewriting published history would break other clones; use `git revert {short}`",
+        )
+    parent = head.parents[0].hexsha
+    paths = [p for p in repo.git.diff("--name-only", "-z", parent, sha).split("\0") if p]
+    changed = set(repo.git.diff("--name-only", "-z", sha, "--", *paths).split("\0"))
+    changed |= set(repo.git.diff("--cached", "--name-only", "-z", sha, "--", *paths).split("\0"))
+    changed.discard("")
+    if changed:
+        raise GitError(
+            f"files of {short} changed since it was made: {', '.join(sorted(changed))}",
+            hint="commit or discard those edits first; authorkit changed nothing",
+        )
+    return UndoPlan(sha, parent, head.summary, paths)  # type: ignore[arg-type]
+
+
+def execute_undo(ws: Workspace, session: Session, plan: UndoPlan) -> None:
+    """Move HEAD back to the parent (compare-and-swap) and unstage our paths; files stay."""
+    import git
+
+    repo = open_repo(ws)
+    try:
+        repo.git.update_ref("-m", f"authorkit undo: {plan.subject}", "HEAD", plan.parent, plan.sha)
+    except git.GitCommandError as exc:
+        raise GitError(f"HEAD moved while undoing: {_git_text(exc)}", hint="run `git log -1` and try again") from None
+    repo.git.reset("-q", plan.parent, "--", *plan.paths)
+    session.append("undo", sha=plan.sha, head=plan.parent)
+
+
+def undo_last(ws: Workspace, session: Session) -> UndoPlan:
+    plan = plan_undo(ws, session)
+    execute_undo(ws, session, plan)
+    return plan
+
+
+def commit_info(ws: Workspace, shas: list[str]) -> dict[str, dict[str, Any]]:
+    """What git still knows about commits: subject and whether HEAD contains them."""
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        repo = open_repo(ws)
+    except GitError:
+        return out
+    head = head_commit(repo)
+    for sha in shas:
+        try:
+            c = repo.commit(sha)
+        except Exception:  # noqa: BLE001 - unknown or garbage-collected commit
+            out[sha] = {"exists": False, "in_history": False}
+            continue
+        in_hist = False
+        if head is not None:
+            try:
+                in_hist = repo.is_ancestor(c, head)
+            except Exception:  # noqa: BLE001
+                in_hist = False
+        out[sha] = {"exists": True, "in_history": in_hist, "subject": c.summary}
+    return out
+
+
+__all__ = [
+    "CommitPlan",
+    "CommitResult",
+    "FileChange",
+    "UndoPlan",
+    "commit_info",
+    "commit_paths",
+    "execute_commit",
+    "execute_undo",
+    "open_repo",
+    "plan_commit",
+    "plan_undo",
+    "render_template",
+    "undo_last",
+]

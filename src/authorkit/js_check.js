@@ -1,0 +1,92 @@
+'use strict';
+// Syntax-check many JavaScript/TypeScript blocks in one Node process.
+// stdin: JSON [{id, lang: "js"|"ts", code}]; stdout: JSON [{id, ok} | {id, line, col, message} | {id, skipped}].
+// Nothing is executed: code is only compiled (vm.compileFunction / vm.SourceTextModule).
+const vm = require('vm');
+const nodeModule = require('module');
+
+const CJS_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
+const ESM_HINT = /^\s*(import\s*[\w{*'"]|export\s)|\bimport\.meta\b/m;
+
+function locate(err) {
+  const stack = String((err && err.stack) || '');
+  const m = /^block\.js:(\d+)\n(.*)\n(\s*)\^/m.exec(stack);
+  const message = String((err && err.message) || err);
+  if (m) return { line: Number(m[1]), col: m[3].length + 1, message };
+  const m2 = /^block\.js:(\d+)/m.exec(stack);
+  return { line: m2 ? Number(m2[1]) : 0, col: 1, message };
+}
+
+function compileCjs(code) {
+  vm.compileFunction(code, CJS_PARAMS, { filename: 'block.js' });
+}
+
+// Rewrite import/export so that an ES module compiles as a function body with the same lines;
+// used only to find the line of an error that SourceTextModule reports without a position.
+function esmToCjs(code) {
+  const keepNewlines = (s) => s.replace(/[^\n]/g, ' ');
+  let out = code
+    .replace(/^(\s*)import\s+(?:[\s\S]*?\sfrom\s*)?(['"])[^'"\n]*\2\s*;?/gm, (s) => keepNewlines(s))
+    .replace(/^(\s*)export\s+(?:\*|\{[^}]*\})(?:\s*from\s*(['"])[^'"\n]*\2)?\s*;?/gm, (s) => keepNewlines(s))
+    .replace(/^(\s*)export\s+default\s+/gm, '$1void ')
+    .replace(/^(\s*)export\s+/gm, '$1')
+    .replace(/\bimport\.meta\b/g, '({})');
+  return '(async()=>{' + out + '\n})';
+}
+
+function checkJs(code) {
+  if (code.startsWith('#!')) code = '//' + code.slice(2);
+  let cjsErr = null;
+  try {
+    compileCjs(code);
+    return null;
+  } catch (e) {
+    cjsErr = e;
+  }
+  const looksEsm = ESM_HINT.test(code);
+  const awaitOnly = /await is only valid/.test(String(cjsErr.message));
+  if (!looksEsm && !awaitOnly) return locate(cjsErr);
+  if (typeof vm.SourceTextModule === 'function') {
+    try {
+      new vm.SourceTextModule(code, { identifier: 'block.mjs' });
+      return null;
+    } catch (e) {
+      try {
+        compileCjs(esmToCjs(code));
+      } catch (e2) {
+        return locate(e2);
+      }
+      return { line: 0, col: 1, message: String(e.message || e) };
+    }
+  }
+  try {
+    compileCjs(esmToCjs(code));
+    return null;
+  } catch (e2) {
+    return locate(e2);
+  }
+}
+
+function check(block) {
+  let code = block.code;
+  if (block.lang === 'ts') {
+    if (typeof nodeModule.stripTypeScriptTypes !== 'function') {
+      return { id: block.id, skipped: 'TypeScript needs Node 22.13 or later (module.stripTypeScriptTypes)' };
+    }
+    try {
+      code = nodeModule.stripTypeScriptTypes(code, { mode: 'strip' });
+    } catch (e) {
+      return { id: block.id, line: 0, col: 1, message: String(e.message || e) };
+    }
+  }
+  const err = checkJs(code);
+  return err ? Object.assign({ id: block.id }, err) : { id: block.id, ok: true };
+}
+
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', () => {
+  const blocks = JSON.parse(input || '[]');
+  process.stdout.write(JSON.stringify(blocks.map(check)));
+});

@@ -1,0 +1,134 @@
+"""Match a document's headings to a style guide's sections.
+
+Real documents name one section many ways (`## 🏆 Key Takeaways`, `## What You've Built`,
+`### **5. The Problem:**`). Headings are normalised (see document.normalize_heading) and
+compared with each alias exactly, by their main part (before `:`, ` - ` or `(`), and finally
+by similarity above the guide's threshold, so small typos still match.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from authorkit.document import Document, Section, normalize_heading
+from authorkit.styleguide import ForbiddenSection, SectionRule, StyleGuide
+
+_SPLIT = re.compile(r"\s*(?::|\s-\s|\(|\s–\s|\s—\s)\s*")
+
+
+@lru_cache(maxsize=65536)
+def _variants(norm: str) -> tuple[str, ...]:
+    head = _SPLIT.split(norm, maxsplit=1)[0].strip()
+    return (norm, head) if head and head != norm else (norm,)
+
+
+@lru_cache(maxsize=4096)
+def _alias_norm(alias: str) -> str:
+    return normalize_heading(alias)
+
+
+@lru_cache(maxsize=65536)
+def _ratio(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
+@lru_cache(maxsize=4096)
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+def score_heading(norm: str, headings: tuple[str, ...] | list[str], patterns: tuple[str, ...] | list[str], threshold: float) -> float:
+    """1.0 for an exact or pattern match, 0.95 for a main-part match, the similarity ratio for a
+    near miss at or above `threshold`, else 0."""
+    variants = _variants(norm)
+    for p in patterns:
+        if _rx(p).search(norm):
+            return 1.0
+    best = 0.0
+    for alias in headings:
+        a = _alias_norm(alias)
+        if not a:
+            continue
+        if norm == a:
+            return 1.0
+        if a in variants:
+            best = max(best, 0.95)
+            continue
+        for v in variants:
+            # Ratio is meaningless for very short strings ("faq" vs "fix").
+            if min(len(v), len(a)) < 5:
+                continue
+            r = _ratio(v, a)
+            if r >= threshold:
+                best = max(best, r * 0.94)
+    return best
+
+
+def rule_score(norm: str, rule: SectionRule | ForbiddenSection, threshold: float) -> float:
+    return score_heading(norm, tuple(rule.headings), tuple(rule.patterns), threshold)
+
+
+def heading_matches(text: str, rule: SectionRule | ForbiddenSection, threshold: float = 0.86) -> bool:
+    return rule_score(normalize_heading(text), rule, threshold) > 0
+
+
+@dataclass
+class Match:
+    section: Section
+    rule: SectionRule | None
+    score: float
+
+
+def match_sections(doc: Document, guide: StyleGuide) -> list[Match]:
+    """Each section at the guide's level, with the rule it matches (or None).
+
+    A non-repeating rule is used once: when two sections both look like "The Problem", the
+    better match wins and the other counts as unknown.
+    """
+    sections = doc.sections(guide.section_level)
+    rules = guide.section_rules
+    forbidden = [f for f in guide.forbidden if f.level in (None, guide.section_level)]
+    cands: list[tuple[float, int, int]] = []  # (score, section index, rule index)
+    for si, sec in enumerate(sections):
+        norm = sec.heading.norm
+        if any(rule_score(norm, f, 1.01) > 0 for f in forbidden):
+            continue  # a forbidden heading never satisfies a required one
+        for ri, rule in enumerate(rules):
+            s = rule_score(norm, rule, guide.fuzzy_threshold)
+            if s > 0:
+                cands.append((s, si, ri))
+    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+    assigned: dict[int, tuple[int, float]] = {}
+    used: set[int] = set()
+    for s, si, ri in cands:
+        if si in assigned:
+            continue
+        if ri in used and not rules[ri].repeat:
+            continue
+        assigned[si] = (ri, s)
+        used.add(ri)
+    out = []
+    for si, sec in enumerate(sections):
+        if si in assigned:
+            ri, s = assigned[si]
+            out.append(Match(sec, rules[ri], s))
+        else:
+            out.append(Match(sec, None, 0.0))
+    return out
+
+
+def code_modes(doc: Document, guide: StyleGuide | None, matches: list[Match] | None = None) -> dict[int, str]:
+    """Opening-fence line -> the code mode of the section the block sits in."""
+    if guide is None:
+        return {}
+    matches = matches if matches is not None else match_sections(doc, guide)
+    modes: dict[int, str] = {}
+    for m in matches:
+        if m.rule is None or m.rule.code == "strict":
+            continue
+        for b in doc.code_in(m.section.start, m.section.end):
+            modes[b.line] = m.rule.code
+    return modes

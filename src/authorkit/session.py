@@ -1,0 +1,313 @@
+"""The session record: an append-only JSON-lines log under `sessions/`.
+
+Each command appends events (what it read, wrote, checked, spent, committed). One event is
+one line written with a single `write()` on a file opened with O_APPEND under an exclusive
+lock, so concurrent writers never interleave and a crash can at worst leave a torn last line,
+which readers skip; earlier entries are never rewritten. Every value passes through `redact`
+before it is written, so credentials never reach the record.
+
+Every event has `ts` (UTC, ISO 8601) and `event` (its kind). The kinds and their fields:
+
+- `session_start` {objective}
+- `session_end` {}
+- `command` {argv}: a command line as the user typed it (redacted)
+- `read` {path, lines, sha}: a document read as input (e.g. the source of a conversion)
+- `write` {path, action, title, lines_before, lines_after, sha_before, sha_after, style, errors}:
+  a document written. `path` is workspace-relative (POSIX); `action` is drafted | converted |
+  fixed; `lines_before`/`sha_before` are 0/None for a new file; `sha_*` are SHA-256 of the
+  file's bytes; `errors` is the number of check errors of the written text.
+- `check` {paths, files, errors, warnings}: a check run and its totals
+- `model_call` {model, document, input_tokens, cache_write_tokens, cache_read_tokens,
+  output_tokens, cost_usd}: one model request; `document` is the workspace-relative path (or
+  plan item) it was for
+- `commit` {sha, paths, message_subject}: a commit made by `authorkit commit`; `paths` are
+  workspace-relative
+- `undo` {sha, head}: that commit was undone; `head` is the commit HEAD points to afterwards
+- `summary` {path}: a session summary was written
+- `plan_snapshot` {groups: [{name, total, done, pending: [{number, title}]}]}: the plan's
+  progress at a point in the session (optional; the summary compares the first and the last)
+
+Writers use `record(ws, kind, **fields)`; `record_write` / `record_read` compute line counts
+and hashes so every writer stores them the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from authorkit.config import Workspace
+
+CURRENT = "current"  # file in sessions/ naming the open session id
+_SECRET_RX = re.compile(
+    r"(sk-ant-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9]{16,}|(?i:api[_-]?key|token|secret|password)\s*[=:]\s*\S+)"
+)
+
+
+def redact(value: Any) -> Any:
+    """Remove anything that looks like a credential, recursively."""
+    if isinstance(value, str):
+        key = os.environ.get("ANTHROPIC_API_KEY")
+        if key and key in value:
+            value = value.replace(key, "[redacted]")
+        return _SECRET_RX.sub("[redacted]", value)
+    if isinstance(value, dict):
+        return {k: ("[redacted]" if re.search(r"(?i)api[_-]?key|secret|password|authorization", str(k)) else redact(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Session:
+    def __init__(self, ws: Workspace, session_id: str) -> None:
+        self.ws = ws
+        self.id = session_id
+        self.path = ws.sessions_dir / f"{session_id}.jsonl"
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @classmethod
+    def current(cls, ws: Workspace, *, create: bool = True, objective: str | None = None) -> "Session | None":
+        """The open session of this workspace, started on first use."""
+        marker = ws.sessions_dir / CURRENT
+        try:
+            sid = marker.read_text(encoding="utf-8").strip()
+            if sid and (ws.sessions_dir / f"{sid}.jsonl").exists():
+                return cls(ws, sid)
+        except FileNotFoundError:
+            pass
+        if not create:
+            return None
+        return cls.start(ws, objective)
+
+    @classmethod
+    def start(cls, ws: Workspace, objective: str | None = None) -> "Session":
+        ws.sessions_dir.mkdir(parents=True, exist_ok=True)
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+        sid = f"{stamp}-{secrets.token_hex(2)}"
+        s = cls(ws, sid)
+        s.append("session_start", objective=objective or "")
+        tmp = ws.sessions_dir / f".{CURRENT}.tmp"
+        tmp.write_text(sid + "\n", encoding="utf-8")
+        os.replace(tmp, ws.sessions_dir / CURRENT)
+        return s
+
+    def end(self) -> None:
+        self.append("session_end")
+        marker = self.ws.sessions_dir / CURRENT
+        try:
+            if marker.read_text(encoding="utf-8").strip() == self.id:
+                marker.unlink()
+        except FileNotFoundError:
+            pass
+
+    # -- events ------------------------------------------------------------------------
+
+    def append(self, kind: str, **data: Any) -> dict[str, Any]:
+        event = {"ts": _now(), "event": kind, **redact(data)}
+        line = (json.dumps(event, ensure_ascii=False, sort_keys=False, default=str) + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+        return event
+
+    def events(self) -> list[dict[str, Any]]:
+        return list(read_events(self.path))
+
+    # -- views over the record -----------------------------------------------------------
+
+    @classmethod
+    def find(cls, ws: Workspace, session_id: str) -> "Session | None":
+        """A session by id (or unique id prefix), open or ended."""
+        direct = ws.sessions_dir / f"{session_id}.jsonl"
+        if direct.is_file():
+            return cls(ws, session_id)
+        matches = [p.stem for p in _session_files(ws) if p.stem.startswith(session_id)]
+        return cls(ws, matches[0]) if len(matches) == 1 else None
+
+    @classmethod
+    def latest(cls, ws: Workspace) -> "Session | None":
+        """The open session, else the most recently started one."""
+        cur = cls.current(ws, create=False)
+        if cur is not None:
+            return cur
+        files = _session_files(ws)
+        return cls(ws, files[-1].stem) if files else None
+
+    @property
+    def is_open(self) -> bool:
+        try:
+            return (self.ws.sessions_dir / CURRENT).read_text(encoding="utf-8").strip() == self.id
+        except FileNotFoundError:
+            return False
+
+    @property
+    def objective(self) -> str:
+        for ev in self.events():
+            if ev.get("event") == "session_start":
+                return str(ev.get("objective") or "")
+        return ""
+
+    def writes(self) -> dict[str, "WriteSummary"]:
+        return summarize_writes(self.events())
+
+
+@dataclass
+class WriteSummary:
+    """Everything written to one path in a session: first "before", last "after"."""
+
+    path: str
+    action: str
+    title: str
+    lines_before: int
+    lines_after: int
+    sha_before: str | None
+    sha_after: str | None
+    style: str
+    errors: int | None
+    writes: int = 1
+
+    @property
+    def is_new(self) -> bool:
+        return self.sha_before is None
+
+
+def summarize_writes(events: list[dict[str, Any]]) -> dict[str, WriteSummary]:
+    """Collapse the `write` events per path, in order of first write.
+
+    A later `fixed` pass does not hide that the file was drafted or converted: the action is
+    the first write's unless every write was a fix.
+    """
+    out: dict[str, WriteSummary] = {}
+    for ev in events:
+        if ev.get("event") != "write" or not ev.get("path"):
+            continue
+        path = str(ev["path"])
+        cur = out.get(path)
+        if cur is None:
+            out[path] = WriteSummary(
+                path=path,
+                action=str(ev.get("action") or "written"),
+                title=str(ev.get("title") or ""),
+                lines_before=int(ev.get("lines_before") or 0),
+                lines_after=int(ev.get("lines_after") or 0),
+                sha_before=ev.get("sha_before"),
+                sha_after=ev.get("sha_after"),
+                style=str(ev.get("style") or ""),
+                errors=ev.get("errors"),
+            )
+            continue
+        cur.writes += 1
+        if cur.action == "fixed" and ev.get("action") and ev.get("action") != "fixed":
+            cur.action = str(ev["action"])
+        cur.title = str(ev.get("title") or cur.title)
+        cur.lines_after = int(ev.get("lines_after") or 0)
+        cur.sha_after = ev.get("sha_after")
+        cur.style = str(ev.get("style") or cur.style)
+        cur.errors = ev.get("errors", cur.errors)
+    return out
+
+
+def _session_files(ws: Workspace) -> list[Path]:
+    d = ws.sessions_dir
+    if not d.is_dir():
+        return []
+    # Ids start with a sortable timestamp, so name order is start order.
+    return sorted(p for p in d.glob("*.jsonl") if not p.name.startswith("."))
+
+
+# -- hashing helpers shared by every writer ------------------------------------------------
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 of text as authorkit writes it (UTF-8, newlines untouched)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _lines(text: str | None) -> int:
+    from authorkit.textio import line_count
+
+    return line_count(text) if text else 0
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            ev = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn last line from a crash; earlier lines are intact
+        if isinstance(ev, dict):
+            yield ev
+
+
+def record_write(
+    ws: Workspace,
+    path: Path | str,
+    *,
+    action: str,
+    before: str | None,
+    after: str,
+    title: str = "",
+    style: str = "",
+    errors: int | None = None,
+) -> dict[str, Any] | None:
+    """Record a document write; `before` is the previous text (None for a new file)."""
+    return record(
+        ws,
+        "write",
+        path=ws.rel(Path(ws.root / path) if not Path(path).is_absolute() else Path(path)),
+        action=action,
+        title=title,
+        lines_before=_lines(before),
+        lines_after=_lines(after),
+        sha_before=text_sha256(before) if before is not None else None,
+        sha_after=text_sha256(after),
+        style=style,
+        errors=errors,
+    )
+
+
+def record_read(ws: Workspace, path: Path | str, text: str) -> dict[str, Any] | None:
+    p = Path(path) if Path(path).is_absolute() else ws.root / path
+    return record(ws, "read", path=ws.rel(p), lines=_lines(text), sha=text_sha256(text))
+
+
+def record(ws: Workspace, kind: str, **data: Any) -> dict[str, Any] | None:
+    """Append to the current session (starting one if needed). Never fails the command."""
+    try:
+        s = Session.current(ws, create=True)
+        assert s is not None
+        return s.append(kind, **data)
+    except OSError:
+        return None

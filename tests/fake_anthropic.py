@@ -1,0 +1,347 @@
+"""A fake Anthropic Messages API for tests and benchmarks.
+
+`FakeAnthropic` holds the script (queued replies, or a responder function) and produces the
+Messages API's SSE stream: message_start, content_block_start, content_block_delta…,
+content_block_stop, message_delta (stop_reason, usage), message_stop. It can answer with an
+HTTP error (429 with retry-after, 529, …), fail mid-stream with an `error` event, cut the
+connection, stop at max_tokens or refuse. Prompt caching is modelled the way the API reports
+it: when the prefix up to a block marked with `cache_control` was seen before, those tokens
+are cache reads, otherwise cache writes.
+
+Serve it two ways:
+- `FakeAnthropicServer(fake)`: a real HTTP server on 127.0.0.1 with an OS-assigned port,
+  streaming at `tokens_per_second` after `ttft` seconds (benchmarks, end-to-end tests);
+- `mock_transport(fake)`: an httpx MockTransport for the SDK's `http_client` (unit tests).
+Also serves a minimal Message Batches API (create, retrieve, results).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterator
+
+
+def tokens_of(text: str) -> int:
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    stop_reason: str = "end_turn"
+    status: int | None = None  # answer with this HTTP error instead of a stream
+    headers: dict[str, str] = field(default_factory=dict)
+    error_after: int | None = None  # chars sent before an SSE `error` event (overloaded)
+    error_type: str = "overloaded_error"
+    drop_after: int | None = None  # chars sent before the connection is cut
+
+
+Responder = Callable[[dict[str, Any]], "Reply | str"]
+
+
+def _block_texts(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(text, has cache_control) for system blocks then message content, in prompt order."""
+    out: list[tuple[str, bool]] = []
+    system = body.get("system")
+    if isinstance(system, str):
+        out.append((system, False))
+    elif isinstance(system, list):
+        out += [(b.get("text", ""), "cache_control" in b) for b in system]
+    for m in body.get("messages", []):
+        c = m.get("content")
+        if isinstance(c, str):
+            out.append((c, False))
+        else:
+            out += [(b.get("text", ""), "cache_control" in b) for b in c]
+    return out
+
+
+class FakeAnthropic:
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        *,
+        tokens_per_second: float | None = None,
+        ttft: float = 0.0,
+        model: str = "claude-test",
+    ) -> None:
+        self.responder = responder
+        self.tokens_per_second = tokens_per_second
+        self.ttft = ttft
+        self.model = model
+        self.requests: list[dict[str, Any]] = []  # every request body received, in order
+        self.http_log: list[int] = []  # status of each response (200 for streams)
+        self._queue: deque[Reply] = deque()
+        self._seen_prefixes: set[str] = set()
+        self._lock = threading.Lock()
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_fail: set[str] = set()  # custom_ids that come back errored
+
+    def enqueue(self, *replies: Reply | str) -> "FakeAnthropic":
+        with self._lock:
+            self._queue.extend(r if isinstance(r, Reply) else Reply(r) for r in replies)
+        return self
+
+    # -- the protocol ------------------------------------------------------------------
+
+    def next_reply(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            if self._queue:
+                return self._queue.popleft()
+        if self.responder is None:
+            return Reply(status=500, headers={"x-should-retry": "false"}, text="no scripted reply")
+        r = self.responder(body)
+        return r if isinstance(r, Reply) else Reply(r)
+
+    def cache_usage(self, body: dict[str, Any], *, register: bool = True) -> dict[str, int]:
+        blocks = _block_texts(body)
+        total = sum(tokens_of(t) for t, _ in blocks)
+        points: list[tuple[str, int]] = []  # (prefix key, tokens) for each breakpoint
+        h = hashlib.sha256()
+        run = 0
+        for text, cached in blocks:
+            h.update(text.encode())
+            h.update(b"\0")
+            run += tokens_of(text)
+            if cached:
+                points.append((h.hexdigest(), run))
+        with self._lock:
+            read = max((n for k, n in points if k in self._seen_prefixes), default=0)
+            longest = points[-1][1] if points else 0
+            write = max(0, longest - read)
+            if register:
+                self._seen_prefixes.update(k for k, _ in points)
+        return {"input_tokens": total - read - write, "cache_creation_input_tokens": write, "cache_read_input_tokens": read}
+
+    def error_body(self, status: int, message: str) -> bytes:
+        etype = {429: "rate_limit_error", 529: "overloaded_error", 401: "authentication_error", 400: "invalid_request_error"}.get(status, "api_error")
+        return json.dumps({"type": "error", "error": {"type": etype, "message": message or f"HTTP {status}"}}).encode()
+
+    def sse(self, body: dict[str, Any], reply: Reply, paced: bool) -> Iterator[bytes]:
+        """The SSE byte stream for a successful (or mid-stream failing) reply."""
+        if paced and self.ttft:
+            time.sleep(self.ttft)
+        usage = self.cache_usage(body)
+        mid = f"msg_{uuid.uuid4().hex[:20]}"
+
+        def ev(kind: str, data: dict[str, Any]) -> bytes:
+            return f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+
+        start_usage = dict(usage, output_tokens=1)
+        yield ev("message_start", {"type": "message_start", "message": {
+            "id": mid, "type": "message", "role": "assistant", "model": body.get("model", self.model),
+            "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}})
+        yield ev("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+        text = reply.text
+        cut = len(text)
+        if reply.error_after is not None:
+            cut = min(cut, reply.error_after)
+        if reply.drop_after is not None:
+            cut = min(cut, reply.drop_after)
+        tokens = [text[i : i + 4] for i in range(0, cut, 4)]
+        t0 = time.monotonic()
+        sent = 0
+        while sent < len(tokens):
+            if paced and self.tokens_per_second:
+                due = int((time.monotonic() - t0) * self.tokens_per_second) + 1
+                due = min(max(due, sent + 1), len(tokens))
+            else:
+                due = min(len(tokens), sent + 64)
+            chunk = "".join(tokens[sent:due])
+            sent = due
+            yield ev("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}})
+            if paced and self.tokens_per_second and sent < len(tokens):
+                next_at = t0 + sent / self.tokens_per_second
+                time.sleep(max(0.0, min(0.05, next_at - time.monotonic())) or 0.001)
+        if reply.error_after is not None:
+            yield ev("error", {"type": "error", "error": {"type": reply.error_type, "message": "Overloaded"}})
+            return
+        if reply.drop_after is not None:
+            raise ConnectionResetError("fake server cut the connection")
+        yield ev("content_block_stop", {"type": "content_block_stop", "index": 0})
+        final_usage = dict(usage, output_tokens=tokens_of(text))
+        yield ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None}, "usage": final_usage})
+        yield ev("message_stop", {"type": "message_stop"})
+
+    # -- message batches ---------------------------------------------------------------
+
+    def batch_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        bid = f"msgbatch_{uuid.uuid4().hex[:16]}"
+        results = []
+        for req in body.get("requests", []):
+            params = req["params"]
+            if req["custom_id"] in self.batch_fail:
+                results.append({"custom_id": req["custom_id"], "result": {"type": "errored", "error": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}}})
+                continue
+            reply = self.next_reply(params)
+            usage = self.cache_usage(params)
+            results.append({"custom_id": req["custom_id"], "result": {"type": "succeeded", "message": {
+                "id": f"msg_{uuid.uuid4().hex[:20]}", "type": "message", "role": "assistant", "model": params.get("model"),
+                "content": [{"type": "text", "text": reply.text}], "stop_reason": reply.stop_reason, "stop_sequence": None,
+                "usage": dict(usage, output_tokens=tokens_of(reply.text))}}})
+        self.batches[bid] = {"results": results, "polls": 0}
+        return self.batch_object(bid, ended=False)
+
+    def batch_object(self, bid: str, ended: bool) -> dict[str, Any]:
+        res = self.batches[bid]["results"]
+        counts = {"processing": 0 if ended else len(res), "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+        if ended:
+            for r in res:
+                counts[r["result"]["type"]] += 1
+        now = "2026-01-01T00:00:00Z"
+        return {"id": bid, "type": "message_batch", "processing_status": "ended" if ended else "in_progress",
+                "request_counts": counts, "created_at": now, "expires_at": now, "ended_at": now if ended else None,
+                "archived_at": None, "cancel_initiated_at": None,
+                "results_url": f"/v1/messages/batches/{bid}/results" if ended else None}
+
+    def batch_retrieve(self, bid: str) -> dict[str, Any]:
+        b = self.batches[bid]
+        b["polls"] += 1
+        return self.batch_object(bid, ended=b["polls"] >= 2)  # in progress on the first poll
+
+    def batch_results(self, bid: str) -> bytes:
+        return "".join(json.dumps(r) + "\n" for r in self.batches[bid]["results"]).encode()
+
+    # -- routing shared by both transports -----------------------------------------------
+
+    def handle(self, method: str, path: str, raw: bytes) -> tuple[int, dict[str, str], bytes | Iterator[bytes]]:
+        path = path.split("?")[0]
+        if method == "POST" and path.endswith("/v1/messages"):
+            body = json.loads(raw or b"{}")
+            reply = self.next_reply(body)
+            if reply.status:
+                with self._lock:
+                    self.http_log.append(reply.status)
+                return reply.status, {"content-type": "application/json", **reply.headers}, self.error_body(reply.status, reply.text)
+            with self._lock:
+                self.http_log.append(200)
+            return 200, {"content-type": "text/event-stream"}, (body, reply)  # type: ignore[return-value]
+        if method == "POST" and path.endswith("/v1/messages/batches"):
+            return 200, {"content-type": "application/json"}, json.dumps(self.batch_create(json.loads(raw))).encode()
+        parts = path.rstrip("/").split("/")
+        if method == "GET" and "batches" in parts:
+            bid = parts[parts.index("batches") + 1]
+            if bid not in self.batches:
+                return 404, {"content-type": "application/json"}, self.error_body(404, "no such batch")
+            if parts[-1] == "results":
+                return 200, {"content-type": "application/binary"}, self.batch_results(bid)
+            return 200, {"content-type": "application/json"}, json.dumps(self.batch_retrieve(bid)).encode()
+        return 404, {"content-type": "application/json"}, self.error_body(404, f"no route {method} {path}")
+
+
+# --- a real server ----------------------------------------------------------------------
+
+
+class FakeAnthropicServer:
+    """`with FakeAnthropicServer(fake) as srv: ... srv.base_url`"""
+
+    def __init__(self, fake: FakeAnthropic) -> None:
+        self.fake = fake
+        handler = self._handler_class()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "FakeAnthropicServer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> "FakeAnthropicServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self.fake
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _serve(self, method: str) -> None:
+                n = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                status, headers, payload = fake.handle(method, self.path, raw)
+                if status == 200 and headers.get("content-type") == "text/event-stream":
+                    body, reply = payload  # type: ignore[misc]
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.send_header("transfer-encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for chunk in fake.sse(body, reply, paced=True):  # type: ignore[arg-type]
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                            self.wfile.flush()
+                        self.wfile.write(b"0\r\n\r\n")
+                        self.wfile.flush()
+                    except (ConnectionResetError, BrokenPipeError):
+                        # Cut without the final chunk: the client sees a broken body.
+                        self.close_connection = True
+                    return
+                data = payload if isinstance(payload, bytes) else b"".join(payload)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def do_GET(self) -> None:
+                self._serve("GET")
+
+        return Handler
+
+
+def _sdk_httpx() -> Any:
+    """The httpx module the installed SDK is built on (httpx or its fork httpx2)."""
+    import anthropic._base_client as bc
+
+    return getattr(bc, "httpx2", None) or getattr(bc, "httpx")
+
+
+def mock_transport(fake: FakeAnthropic) -> Any:
+    """An httpx MockTransport speaking the same protocol, with no pacing."""
+    httpx = _sdk_httpx()
+
+    def handler(request: Any) -> Any:
+        status, headers, payload = fake.handle(request.method, request.url.path, request.read())
+        if status == 200 and headers.get("content-type") == "text/event-stream":
+            body, reply = payload
+
+            def gen() -> Iterator[bytes]:
+                try:
+                    yield from fake.sse(body, reply, paced=False)  # type: ignore[arg-type]
+                except ConnectionResetError:
+                    raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+            return httpx.Response(200, headers=headers, content=gen())
+        return httpx.Response(status, headers=headers, content=payload)
+
+    return httpx.MockTransport(handler)
+
+
+def mock_client(fake: FakeAnthropic) -> Any:
+    return _sdk_httpx().Client(transport=mock_transport(fake))
