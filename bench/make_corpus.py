@@ -138,6 +138,7 @@ def js_code(c: Ctx, n_lines: int) -> list[str]:
     out = [
         f"// {c.subject}: {r.choice(VERBS)} the {r.choice(NOUNS)} path",
         "const { Pool } = require('pg');",
+        "const bump = (t, id) => pool.query(`UPDATE ${t} SET hits = hits + 1 WHERE id = $1`, [id]);",
         f"const pool = new Pool({{ host: 'localhost', port: {r.choice([5432, 6379, 9092])}, max: {r.randint(5, 50)} }});",
         "",
     ]
@@ -147,22 +148,23 @@ def js_code(c: Ctx, n_lines: int) -> list[str]:
         names.append(name)
         noun = r.choice(NOUNS)
         out += [
-            f"async function {name}({noun}Id, options = {{}}) {{",
+            f"async function {name}(id, options = {{}}) {{",
             "  const started = Date.now();",
             f"  const limit = options.limit ?? {r.randint(10, 500)};",
         ]
         for k in range(r.randint(1, 6)):
             kind = r.randrange(5)
             if kind == 0:
-                out.append(f"  const {r.choice(ADJS)}{k} = await pool.query("
-                           f"'SELECT * FROM {noun}s WHERE id = $1 LIMIT $2', [{noun}Id, limit]);")
+                out += [f"  const {r.choice(ADJS)}{k} = await pool.query(",
+                        f"    'SELECT * FROM {noun}s WHERE id = $1 LIMIT $2',",
+                        "    [id, limit],", "  );"]
             elif kind == 1:
-                out += [f"  if (!{noun}Id) {{",
+                out += ["  if (!id) {",
                         f"    throw new Error('{noun} id is required');",
                         "  }"]
             elif kind == 2:
                 out += [f"  for (let i = 0; i < {r.randint(2, 20)}; i++) {{",
-                        f"    await pool.query('UPDATE {noun}s SET hits = hits + 1 WHERE id = $1', [{noun}Id]);",
+                        f"    await bump('{noun}s', id);",
                         "  }"]
             elif kind == 3:
                 out.append(f"  console.log(`{name} took ${{Date.now() - started}}ms`);")
@@ -172,7 +174,7 @@ def js_code(c: Ctx, n_lines: int) -> list[str]:
                         "  } catch (err) {",
                         "    console.error('cleanup failed', err.message);",
                         "  }"]
-        out += [f"  return {{ id: {noun}Id, elapsedMs: Date.now() - started }};", "}", ""]
+        out += ["  return { id, ms: Date.now() - started };", "}", ""]
     out.append(f"module.exports = {{ {', '.join(names[:6]) or 'pool'} }};")
     return out
 
@@ -445,8 +447,11 @@ def plan(n_docs: int, seed: int) -> list[dict]:
     r = random.Random(seed)
     docs = []
     for n in range(1, n_docs + 1):
-        # Skewed towards the 600–800 tutorial target with a tail up to 1,500 lines.
-        lines = 500 + int(r.betavariate(1.2, 6.0) * 1000)
+        # Mostly 500–800 lines (the tutorial target) with a few long ones up to 1,500.
+        if r.random() < 0.04:
+            lines = r.randint(1100, 1440)
+        else:
+            lines = 510 + int(r.betavariate(1.0, 10.0) * 1000)
         kind = "engagement" if r.random() < 0.10 else "tutorial"
         problem = r.choice(PROBLEMS) if r.random() < 0.04 else None
         docs.append({"n": n, "lines": lines, "kind": kind, "problem": problem})

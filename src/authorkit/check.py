@@ -126,6 +126,7 @@ _PLACEHOLDER_BRACKET = re.compile(
     r"^\s*\[(?:full|complete|insert|add|your|code|placeholder|todo|describe|explain|show|specific|working)[^\]]{0,80}\]\s*$",
     re.I,
 )
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
 _TODO = re.compile(r"\b(?:TODO|FIXME|TBD)\b")
 _YOUR = re.compile(r"<your[-_ ][^>\n]{1,60}>", re.I)
 _REST_OF_CODE = re.compile(r"(?://|#|--|/\*)\s*(?:\.\.\.|…)\s*(?:\(?\s*)?(?:rest|remaining|more|other|the rest|etc)\b", re.I)
@@ -216,7 +217,8 @@ def _check_structure(ctx: _Ctx, guide: StyleGuide, matches: list[Match]) -> None
             if after is not None:
                 where, line = f"before line {after.section.start}", after.section.start
             elif before is not None:
-                where, line = f"after the “{before.section.heading.text}” section (line {before.section.end})", before.section.end
+                nxt = min(before.section.end + 1, ctx.doc.line_count)
+                where, line = f"after the “{before.section.heading.text}” section (before line {nxt})", nxt
             else:
                 t = ctx.doc.title
                 where, line = ("after the title" if t else "at the top"), (t.line if t else 1)
@@ -259,9 +261,11 @@ def _check_structure(ctx: _Ctx, guide: StyleGuide, matches: list[Match]) -> None
             ctx.add("section-unknown", "warning", u.section.start, f"“{u.section.heading.text}” is not a section of the {guide.name} style here",
                     "rename it to one of the style's sections, or move it where the style allows extra sections")
 
+    forbidden_lines = {f.line for f in ctx.findings if f.rule == "section-forbidden"}
     for m in matches:
         if m.rule is None:
-            unknown_run.append(m)
+            if m.section.start not in forbidden_lines:  # already reported as forbidden
+                unknown_run.append(m)
             continue
         if not m.rule.ordered:
             continue  # unordered sections do not delimit where extra sections may go
@@ -445,7 +449,7 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
                 ctx.add("placeholder", "error", n, f"placeholder “{_TODO.search(ln).group(0)}”", "replace it with the real content")  # type: ignore[union-attr]
                 continue
         if not mask[i]:
-            if "[" in ln and _PLACEHOLDER_BRACKET.match(ln):
+            if "[" in ln and _PLACEHOLDER_BRACKET.match(_HTML_COMMENT.sub("", ln)):
                 ctx.add("placeholder", "error", n, f"placeholder “{ln.strip()}”", "write the content it stands for")
             elif "<" in ln and _YOUR.search(ln):
                 ctx.add("placeholder", "error", n, f"placeholder “{_YOUR.search(ln).group(0)}”", "give a concrete value")  # type: ignore[union-attr]

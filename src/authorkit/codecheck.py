@@ -23,12 +23,13 @@ import tempfile
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 import yaml
 
-from authorkit.document import CodeBlock, Document
+from authorkit.document import CodeBlock, Document, Heading
 from authorkit.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -161,21 +162,21 @@ def _preceding_lines(doc: Document, block: CodeBlock, n: int) -> list[str]:
         line = doc.lines[i]
         if FENCE_RE.match(line):
             break
+        if line.lstrip().startswith("#"):
+            break  # headings are judged separately (never the title)
         if line.strip():
             out.append(line)
-            if line.lstrip().startswith("#"):
-                break
         i -= 1
     return out
 
 
-def _heading_chain(doc: Document, line: int) -> list[str]:
-    """Texts of the headings enclosing `line`, nearest first."""
-    chain: list[str] = []
+def _heading_chain(doc: Document, line: int) -> list[Heading]:
+    """The headings enclosing `line`, nearest first."""
+    chain: list[Heading] = []
     level = 99
     for h in reversed(doc.headings):
         if h.line < line and h.level < level:
-            chain.append(h.text)
+            chain.append(h)
             level = h.level
     return chain
 
@@ -193,7 +194,9 @@ def is_bad_example(doc: Document, block: CodeBlock) -> bool:
     marks = _preceding_lines(doc, block, 3) + [_first_comment(block.code)]
     if any(BAD_MARK_RE.search(m) for m in marks if m):
         return True
-    return any("❌" in h or BAD_MARK_RE.search(h) for h in _heading_chain(doc, block.line)[:2])
+    # The nearest heading and its parent (an "Anti-patterns" section), never the title.
+    chain = [h for h in _heading_chain(doc, block.line) if h.level > 1][:2]
+    return any(BAD_MARK_RE.search(h.text) for h in chain)
 
 
 def _is_good_half_of_pair(doc: Document, block: CodeBlock, bad: set[int]) -> bool:
@@ -236,12 +239,26 @@ _YOUR_TOKEN = re.compile(
 )
 
 
+# Every placeholder pattern below contains one of these (lower-cased); most code has none,
+# and substring tests are far cheaper than running the patterns on every line.
+_PLACEHOLDER_KEYS = ("...", "…", "*/", "your", "replace_me", "replace-me", "replaceme", "rest of",
+                     " here", "todo", "implement", "same as", " etc", "omitted", "remaining")
+
+
+def _has_key(low: str) -> bool:
+    return any(k in low for k in _PLACEHOLDER_KEYS)
+
+
 def find_placeholders(lang: str, code: str) -> list[tuple[int, str]]:
     """(line within code, what) for each stand-in that keeps code from running as written."""
     out: list[tuple[int, str]] = []
+    if not _has_key(code.lower()):
+        return out
     styles = _COMMENT_STYLES.get(lang, ("#", "//"))
     block_comments = lang in _BLOCK_COMMENT_LANGS
     for n, line in enumerate(code.split("\n"), 1):
+        if not _has_key(line.lower()):
+            continue
         found = None
         for mark in styles:
             idx = _comment_start(line, mark)
@@ -491,7 +508,20 @@ _SQL_UNTRUSTED_BITS = re.compile(r"(?<!:):['\"]?[A-Za-z_]|\$\w*\$|\bEXCLUDE\b|\b
 class _Stmt:
     text: str
     start_line: int  # 1-based line in code where the statement begins
+    text_line: int = 1  # line where `text` (comments included) begins
     balance_error: tuple[int, int, str] | None = None
+
+
+_SQL_TOKEN = re.compile(
+    r"--[^\n]*"  # line comment
+    r"|/\*"  # block comment (nesting handled below)
+    r"|[eE]'(?:[^'\\]|\\.|'')*(?:'|\Z)"  # E'...' string with backslash escapes
+    r"|'(?:[^']|'')*(?:'|\Z)"  # string
+    r'|"(?:[^"]|"")*(?:"|\Z)'  # quoted name
+    r"|`[^`]*(?:`|\Z)"  # MySQL quoted name
+    r"|(?<![\w$])\$(?:[A-Za-z_]\w*)?\$"  # dollar quote
+    r"|[();]"
+)
 
 
 def _split_sql(code: str) -> tuple[list[_Stmt], list[tuple[int, int, str]]]:
@@ -501,109 +531,99 @@ def _split_sql(code: str) -> tuple[list[_Stmt], list[tuple[int, int, str]]]:
     parentheses are reported here, because they are certain whatever the dialect.
     """
     errors: list[tuple[int, int, str]] = []
-    lines = code.split("\n")
-    lines = ["" if l.lstrip().startswith("\\") else l for l in lines]
-    src = "\n".join(lines)
+    if "\\" in code:
+        code = "\n".join("" if l.lstrip().startswith("\\") else l for l in code.split("\n"))
+    src = code
+    n = len(src)
     stmts: list[_Stmt] = []
+    parens: list[int] = []  # offsets of open parentheses
+    stmt_start: int | None = None  # offset of the first significant character
     buf_start = 0
-    i, n = 0, len(src)
-    line = 1
-    depth = 0
-    paren_stack: list[int] = []
-    stmt_line: int | None = None
+
+    def line_at(off: int) -> int:
+        return src.count("\n", 0, off) + 1
+
+    def done() -> tuple[list[_Stmt], list[tuple[int, int, str]]]:
+        found = errors + [st.balance_error for st in stmts if st.balance_error]
+        return stmts, sorted(set(found))
 
     def flush(end: int) -> None:
-        nonlocal buf_start, stmt_line, depth, paren_stack
-        text = src[buf_start:end]
-        if text.strip() and stmt_line is not None:
-            st = _Stmt(text, stmt_line)
-            if paren_stack:
-                st.balance_error = (paren_stack[0], 1, "unclosed `(`")
+        nonlocal buf_start, stmt_start, parens
+        if stmt_start is not None:
+            st = _Stmt(src[buf_start:end], line_at(stmt_start), line_at(buf_start))
+            if parens:
+                st.balance_error = (line_at(parens[0]), 1, "unclosed `(`")
             stmts.append(st)
-        buf_start = end + 1
-        stmt_line = None
-        depth = 0
-        paren_stack = []
+        buf_start, stmt_start, parens = end + 1, None, []
 
-    while i < n:
-        c = src[i]
-        if c == "\n":
-            line += 1
-            i += 1
+    pos = 0
+    while True:
+        m = _SQL_TOKEN.search(src, pos)
+        if m is None:
+            if stmt_start is None and src[pos:].strip():
+                stmt_start = pos + (len(src[pos:]) - len(src[pos:].lstrip()))
+            break
+        if stmt_start is None and src[pos:m.start()].strip():
+            stmt_start = pos + (len(src[pos:m.start()]) - len(src[pos:m.start()].lstrip()))
+        tok = m.group(0)
+        pos = m.end()
+        if tok.startswith("--"):
             continue
-        if c.isspace():
-            i += 1
-            continue
-        if src.startswith("--", i):
-            j = src.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if src.startswith("/*", i):
-            start_line = line
-            level, j = 1, i + 2
-            while j < n and level:
-                if src.startswith("/*", j):
-                    level, j = level + 1, j + 2
-                elif src.startswith("*/", j):
-                    level, j = level - 1, j + 2
-                else:
-                    j += 1
-            if level:
-                errors.append((start_line, 1, "unterminated /* comment"))
-            line += src.count("\n", i, j)
-            i = j
-            continue
-        if stmt_line is None:
-            stmt_line = line
-        if c in "'\"`":
-            start_line = line
-            j = i + 1
-            escape_ok = c == "'" and i > 0 and src[i - 1] in "eE"
-            while j < n:
-                if escape_ok and src[j] == "\\":
-                    j += 2
-                    continue
-                if src[j] == c:
-                    if j + 1 < n and src[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            if j >= n:
-                kind = "string" if c == "'" else "quoted name"
-                errors.append((start_line, 1, f"unterminated {kind} (opened with {c})"))
-                flush(n)
-                return stmts, errors
-            line += src.count("\n", i, j)
-            i = j + 1
-            continue
-        if c == "$":
-            m = re.match(r"\$([A-Za-z_]\w*)?\$", src[i:])
-            if m and not (i > 0 and (src[i - 1].isalnum() or src[i - 1] == "_")):
-                tag = m.group(0)
-                j = src.find(tag, i + len(tag))
-                if j < 0:
-                    errors.append((line, 1, f"unterminated {tag} body"))
+        if tok == "/*":
+            level, j = 1, pos
+            while level:
+                a, b = src.find("/*", j), src.find("*/", j)
+                if b < 0:
+                    errors.append((line_at(m.start()), 1, "unterminated /* comment"))
                     flush(n)
-                    return stmts, errors
-                line += src.count("\n", i, j)
-                i = j + len(tag)
-                continue
-        if c == "(":
-            paren_stack.append(line)
-        elif c == ")":
-            if paren_stack:
-                paren_stack.pop()
+                    return done()
+                if 0 <= a < b:
+                    level, j = level + 1, a + 2
+                else:
+                    level, j = level - 1, b + 2
+            pos = j
+            continue
+        if stmt_start is None:
+            stmt_start = m.start()
+        if tok[0] in "'\"`eE":
+            quote = tok[-1] if tok[0] not in "eE" else "'"
+            if len(tok) < 2 or not tok.endswith(quote) or m.end() == n and _unterminated(tok):
+                kind = "quoted name" if tok[0] in '"`' else "string"
+                errors.append((line_at(m.start()), 1, f"unterminated {kind} (opened with {tok[0] if tok[0] not in 'eE' else tok[1]})"))
+                flush(n)
+                return done()
+            continue
+        if tok.startswith("$"):
+            j = src.find(tok, pos)
+            if j < 0:
+                errors.append((line_at(m.start()), 1, f"unterminated {tok} body"))
+                flush(n)
+                return done()
+            pos = j + len(tok)
+            continue
+        if tok == "(":
+            parens.append(m.start())
+        elif tok == ")":
+            if parens:
+                parens.pop()
             else:
-                errors.append((line, 1, "`)` without a matching `(`"))
-        elif c == ";":
-            flush(i)
-        i += 1
+                errors.append((line_at(m.start()), 1, "`)` without a matching `(`"))
+        else:  # ;
+            flush(m.start())
     flush(n)
-    for st in stmts:
-        if st.balance_error:
-            errors.append(st.balance_error)
-    return stmts, errors
+    return done()
+
+
+def _unterminated(tok: str) -> bool:
+    """A quoted token that ran to the end of the text: closed only if its quotes pair up."""
+    body = tok[2:] if tok[0] in "eE" else tok[1:]
+    q = tok[1] if tok[0] in "eE" else tok[0]
+    if not body.endswith(q):
+        return True
+    inner = body[:-1]
+    if tok[0] in "eE":
+        inner = re.sub(r"\\\\.", "", inner)
+    return inner.replace(q + q, "").count(q) != 0
 
 
 def _first_word(text: str) -> str:
@@ -613,13 +633,10 @@ def _first_word(text: str) -> str:
 
 
 def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str]]:
-    import sqlglot
-    from sqlglot.errors import ParseError, TokenError
-
     logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
     stmts, errors = _split_sql(code)
     if errors:
-        return errors[:1]
+        return errors[:3]  # lexical errors are certain; parsing on would only add noise
     for st in stmts:
         word = _first_word(st.text)
         lead = st.text.lstrip()
@@ -633,19 +650,32 @@ def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str
         body = re.sub(r"--[^\n]*|/\*.*?\*/", lambda m: " " * len(m.group(0)) if "\n" not in m.group(0) else "\n" * m.group(0).count("\n"), st.text, flags=re.S)
         if not _SQL_TRUSTED.match(body.strip()) or _SQL_UNTRUSTED_BITS.search(body):
             continue
-        try:
-            sqlglot.parse_one(st.text, read=dialect)
-        except (ParseError, TokenError) as exc:
-            info = (getattr(exc, "errors", None) or [{}])[0]
-            rel = info.get("line") or 1
-            # sqlglot counts lines from the statement text, which starts after the last `;`.
+        verdict = _sqlglot_verdict(st.text.strip("\n"), dialect)
+        if verdict:
+            rel, col, desc = verdict
             lead_nl = len(st.text) - len(st.text.lstrip("\n"))
-            line = st.start_line + max(rel - 1 - lead_nl, 0)
-            desc = str(info.get("description") or str(exc).splitlines()[0])
-            errors.append((line, info.get("col") or 1, desc))
-        except Exception:  # a crash inside the parser is not the author's error
-            continue
+            # sqlglot counts lines from the stripped statement text.
+            errors.append((st.text_line + lead_nl + rel - 1, col, desc))
     return errors
+
+
+@lru_cache(maxsize=4096)
+def _sqlglot_verdict(text: str, dialect: str) -> tuple[int, int, str] | None:
+    """(line in text, column, message) of sqlglot's first error, None when it parses.
+
+    Memoised: the same statements recur across a site's documents (schemas, seed data).
+    """
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        sqlglot.parse_one(text, read=dialect)
+    except (ParseError, TokenError) as exc:
+        info = (getattr(exc, "errors", None) or [{}])[0]
+        return (int(info.get("line") or 1), int(info.get("col") or 1), str(info.get("description") or str(exc).splitlines()[0]))
+    except Exception:  # a crash inside the parser is not the author's error
+        return None
+    return None
 
 
 # --- shell -----------------------------------------------------------------------------

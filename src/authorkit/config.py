@@ -7,6 +7,7 @@ defaults apply to the current directory, so `authorkit check FILE` works anywher
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from functools import lru_cache
@@ -90,6 +91,8 @@ class DraftConfig(_Strict):
     problem_dir: str = "content/problems-at-scale"
     reference: str | None = None
     style: str = "tutorial"
+    # "anthropic" | "scaffold"; unset: anthropic when ANTHROPIC_API_KEY/BASE_URL is set.
+    provider: str | None = None
 
 
 class PlanConfig(_Strict):
@@ -133,10 +136,12 @@ class Workspace:
         self._style_patterns = [(_glob_regex(g), s) for g, s in config.styles.items()]
 
     def rel(self, path: Path) -> str:
-        try:
-            return Path(path).resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return Path(path).as_posix()
+        # abspath, not resolve(): a looping symlink must still get a name to report.
+        ap = os.path.abspath(path)
+        root = str(self.root)
+        if ap == root or ap.startswith(root + os.sep):
+            return Path(os.path.relpath(ap, root)).as_posix()
+        return Path(path).as_posix()
 
     def path(self, rel: str) -> Path:
         return (self.root / rel).resolve()

@@ -142,6 +142,7 @@ class Document:
 _KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _HTML_TAG = re.compile(r"<[^>]+>")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _EMPH = re.compile(r"(\*\*|__|\*|_|`|~~)")
 _NUMBERING = re.compile(
     r"^(?:(?:part|step|phase|level|section|chapter|element|day|week)\s+[0-9a-z]+\s*[:.)\-–—]?\s*"
@@ -202,6 +203,14 @@ class _PositionState(BlockState):
         token["_pos"] = self.cursor
         super().append_token(token)
 
+    def add_paragraph(self, text: str) -> None:
+        # Paragraphs bypass append_token; setext headings are paragraphs turned into headings.
+        last = self.last_token()
+        if last and last["type"] == "paragraph":
+            last["text"] += text
+        else:
+            self.tokens.append({"type": "paragraph", "text": text, "_pos": self.cursor})
+
 
 _MARKDOWN = mistune.create_markdown(renderer=None, plugins=["table"])
 
@@ -243,6 +252,9 @@ def parse(text: str) -> Document:
     tokens = _block_tokens(body)
     for i, tok in enumerate(tokens):
         pos = tok.get("_pos", 0)
+        if tok.get("type") in ("list", "block_quote") and i > 0:
+            # These are appended after their content is parsed, so _pos is their end.
+            pos = tokens[i - 1].get("_pos", 0)
         end = tokens[i + 1].get("_pos", len(body)) if i + 1 < len(tokens) else len(body)
         _collect(tok, body, pos, end, line_of, headings, blocks, tables, top=True)
 
@@ -259,7 +271,7 @@ def _collect(tok, src, pos, end, line_of, headings, blocks, tables, top: bool) -
     t = tok.get("type")
     if t == "heading":
         start = _skip_blank(src, pos)
-        text = tok.get("text", "").strip()
+        text = _HTML_COMMENT.sub("", tok.get("text", "")).strip()
         line = line_of(start)
         headings.append(Heading(tok["attrs"]["level"], text, line, normalize_heading(text)))
     elif t == "block_code":

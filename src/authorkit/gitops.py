@@ -333,7 +333,7 @@ def _check_errors(ws: Workspace, abs_path: Path) -> tuple[int | None, str]:
         if rr.text is None or style not in guides:
             return None, ""
         findings = check_text(rr.text, guides[style], str(abs_path))
-        return sum(1 for f in findings if getattr(f.severity, "value", f.severity) == "error"), style
+        return sum(1 for f in findings if str(f.severity).lower() == "error"), style
     except Exception:  # noqa: BLE001 - a missing or failing checker only means "not checked"
         return None, ""
 
@@ -354,11 +354,15 @@ def plan_commit(
     paths: list[Path] | None = None,
     *,
     subject: str | None = None,
+    check: bool = True,
+    models: list[str] | None = None,
 ) -> CommitPlan:
     """Validate everything and build the message; changes nothing.
 
     `paths` (absolute) limits or replaces the session's written files; without it, every file
-    the session wrote that differs from HEAD is committed.
+    the session wrote that differs from HEAD is committed. `check=False` leaves the check line
+    out (for files that are not documents, like a session summary); `models` overrides the
+    models credited (default: every model this session called).
     """
     repo = open_repo(ws)
     ensure_idle(repo)
@@ -387,14 +391,16 @@ def plan_commit(
         cur = abs_path.read_bytes() if abs_path.is_file() else None
         w = writes.get(rel)
         if w is not None and w.sha_after is not None and file_sha256(abs_path) != w.sha_after:
-            changed_since.append(rel)
-            continue
+            if not paths:
+                changed_since.append(rel)
+                continue
+            w = None  # named explicitly: committed as it is now, described from git
         if cur == old:
             continue  # already committed as it is
         if w is not None:
             fc = FileChange(rel, rp, w.title, w.action, w.lines_before, w.lines_after, w.errors, w.style)
         else:
-            errors, style = _check_errors(ws, abs_path) if cur is not None else (None, "")
+            errors, style = _check_errors(ws, abs_path) if cur is not None and check else (None, "")
             fc = FileChange(rel, rp, _title_of(abs_path), "updated" if old is not None else "added",
                             len(_split_lines(old)), len(_split_lines(cur)), errors, style)
         fc.new = old is None
@@ -412,13 +418,13 @@ def plan_commit(
 
     _refuse_partial_staging(repo, [f.repo_path for f in files])
     other_staged = _staged_paths(repo, exclude={f.repo_path for f in files})
-    models = models_used(events)
+    models = models_used(events) if models is None else models
     authors = co_authors(ws, models)
     ctx = {
         "subject": clamp_subject(subject) if subject else default_subject(files),
         "files": files,
         "groups": _group(files),
-        "check": check_line(files),
+        "check": check_line(files) if check else "",
         "co_authors": authors,
         "trailers": ws.config.commit.trailers,
         "session_id": session.id,

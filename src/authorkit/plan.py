@@ -681,7 +681,8 @@ def parse_plan_text(text: str, source: str = "<plan>") -> Plan:
     p = _FileParser(text, source)
     p.run()
     items = _merge_file(p.mentions, source, p.warnings, p.themes)
-    plan = Plan(items=items, warnings=p.warnings, criteria=p.criteria, sources=[source])
+    warnings = sorted(p.warnings, key=lambda w: w.line)
+    plan = Plan(items=items, warnings=warnings, criteria=p.criteria, sources=[source])
     if p.title:
         plan.titles[source] = p.title
     return plan
@@ -751,3 +752,209 @@ def load_plan(ws: Any) -> Plan:
             )
         plans.append(parse_plan_file(path, rel))
     return merge_plans(plans)
+
+
+# --- progress: planned items against the content that exists ---------------------------------
+
+_H1_NUMBER = re.compile(r"\bPOC\s*#\s*(\d+)\b", re.I)
+
+
+def title_number(text: str) -> int | None:
+    """The N of `# POC #N: …` in a page's first level-1 heading."""
+    in_fence = False
+    for line in text.split("\n")[:200]:
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if not in_fence and re.match(r"^#\s+", line):
+            m = _H1_NUMBER.search(line)
+            return int(m.group(1)) if m else None
+    return None
+
+
+def _h1(text: str) -> str | None:
+    for line in text.split("\n")[:200]:
+        if re.match(r"^#\s+", line):
+            return line[1:].strip()
+    return None
+
+
+@dataclass
+class Page:
+    path: Path
+    rel: str
+    title: str | None
+    number: int | None
+
+
+@dataclass
+class ItemStatus:
+    item: PlanItem
+    state: str  # missing | passes | fails | found (found but not checked)
+    path: str | None = None
+    found_by: str | None = None  # title | nav | slug
+    errors: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.item.to_dict()
+        d.update(state=self.state, path=self.path, found_by=self.found_by, errors=self.errors)
+        return d
+
+
+@dataclass
+class GroupTotal:
+    group: str
+    total: int
+    found: int
+    passing: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.found / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "total": self.total, "found": self.found, "passing": self.passing,
+                "percent": round(self.percent, 1)}
+
+
+def scan_pages(ws: Any, exclude: Iterable[str] = ()) -> list[Page]:
+    from authorkit.discover import discover
+    from authorkit.textio import read_document
+
+    skip = {str(ws.path(e)) for e in exclude}
+    pages = []
+    for path in discover(ws, None).files:
+        if str(path) in skip:
+            continue
+        res = read_document(path)
+        text = res.text or ""
+        pages.append(Page(path, ws.rel(path), _h1(text), title_number(text)))
+    return pages
+
+
+def _nav_pages(ws: Any) -> list[tuple[int | None, str | None, Path]]:
+    """(number, label, page path) for every entry of the configured navigation files."""
+    from authorkit.errors import NavigationError
+    from authorkit.nav import read_nav
+
+    out: list[tuple[int | None, str | None, Path]] = []
+    for rel in ws.config.navigation.files:
+        p = ws.path(rel)
+        if not p.is_file():
+            continue
+        try:
+            nav = read_nav(p, rel)
+        except NavigationError:
+            continue  # `plan` reports progress; a nav file it cannot read only loses one clue
+        for e in nav.entries:
+            for cand in (p.parent / f"{e.key}.md", p.parent / f"{e.key}.mdx", p.parent / e.key / "index.md", p.parent / e.key / "index.mdx"):
+                if cand.is_file():
+                    out.append((e.number, e.label, cand.resolve()))
+                    break
+    return out
+
+
+def check_pages(ws: Any, pages: list[tuple[Path, str]]) -> dict[str, int | None]:
+    """Error count of each page (by workspace-relative path) under its style: the configured
+    one, else the kind's default. Uses `check`'s cache and workers. The one place `plan`
+    calls the checker."""
+    try:
+        from authorkit.check import check_paths
+    except ImportError:
+        return {}
+    from authorkit.findings import Severity
+
+    batches: dict[str | None, list[str]] = {}
+    for path, kind in pages:
+        style = None if ws.style_for(path) != "auto" else (ws.config.draft.style if kind == "poc" else kind)
+        batches.setdefault(style, []).append(str(path))
+    out: dict[str, int | None] = {}
+    for style, paths in batches.items():
+        run = check_paths(ws, sorted(set(paths)), style=style)
+        for r in run.results:
+            out[r.path] = sum(1 for f in r.findings if f.severity == Severity.ERROR)
+    return out
+
+
+def plan_status(ws: Any, plan: Plan, *, check: bool = True, pages: list[Page] | None = None) -> list[ItemStatus]:
+    from authorkit.nav import slugify
+
+    pages = pages if pages is not None else scan_pages(ws, ws.config.plans.files)
+    by_number: dict[int, Page] = {}
+    by_slug: dict[str, Page] = {}
+    by_title: dict[str, Page] = {}
+    by_path = {str(p.path.resolve()): p for p in pages}
+    for p in pages:
+        if p.number is not None:
+            by_number.setdefault(p.number, p)
+        by_slug.setdefault(p.path.stem, p)
+        if p.title:
+            by_title.setdefault(title_key(re.sub(r"^.*?#\s*\d+\s*[:\-–—]\s*", "", p.title)), p)
+    nav_number: dict[int, Page] = {}
+    nav_title: dict[str, Page] = {}
+    for number, label, path in _nav_pages(ws):
+        page = by_path.get(str(path)) or Page(path, ws.rel(path), None, None)
+        if number is not None:
+            nav_number.setdefault(number, page)
+        if label:
+            nav_title.setdefault(title_key(strip_symbols(label)), page)
+
+    out: list[ItemStatus] = []
+    found: list[tuple[Path, str]] = []
+    for item in plan.items:
+        page, how = None, None
+        if item.kind == "poc" and item.number is not None:
+            if item.number in by_number:
+                page, how = by_number[item.number], "title"
+            elif item.number in nav_number:
+                page, how = nav_number[item.number], "nav"
+        if page is None and item.title:
+            key = title_key(item.title)
+            if item.kind != "poc" or item.number is None:
+                if key in by_title:
+                    page, how = by_title[key], "title"
+                elif key in nav_title:
+                    page, how = nav_title[key], "nav"
+            if page is None and slugify(item.title) in by_slug:
+                cand = by_slug[slugify(item.title)]
+                # A numbered POC must not claim a page that declares another number.
+                if cand.number is None or cand.number == item.number:
+                    page, how = cand, "slug"
+        if page is None:
+            out.append(ItemStatus(item, "missing"))
+            continue
+        out.append(ItemStatus(item, "found", page.rel, how))
+        found.append((page.path, item.kind))
+    if check and found:
+        errors = check_pages(ws, found)
+        for st in out:
+            if st.path is not None and errors.get(st.path) is not None:
+                st.errors = errors[st.path]
+                st.state = "passes" if st.errors == 0 else "fails"
+    return out
+
+
+def group_totals(statuses: list[ItemStatus]) -> list[GroupTotal]:
+    totals: dict[str, GroupTotal] = {}
+    for s in statuses:
+        g = totals.setdefault(s.item.group_path or "(no group)", GroupTotal(s.item.group_path or "(no group)", 0, 0, 0))
+        g.total += 1
+        if s.state != "missing":
+            g.found += 1
+        if s.state == "passes":
+            g.passing += 1
+    return list(totals.values())
+
+
+def snapshot(statuses: list[ItemStatus]) -> list[dict[str, Any]]:
+    """The plan's progress as the session record's `plan_snapshot` event stores it."""
+    groups: dict[str, dict[str, Any]] = {}
+    for s in statuses:
+        name = s.item.group_path or "(no group)"
+        g = groups.setdefault(name, {"name": name, "total": 0, "done": 0, "pending": []})
+        g["total"] += 1
+        if s.state in ("passes", "found"):
+            g["done"] += 1
+        else:
+            g["pending"].append({"kind": s.item.kind, "number": s.item.number, "title": s.item.title})
+    return list(groups.values())

@@ -119,9 +119,13 @@ class Session:
         event = {"ts": _now(), "event": kind, **redact(data)}
         line = (json.dumps(event, ensure_ascii=False, sort_keys=False, default=str) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                # A crash left a torn last line: end it, so this event starts a line of its own.
+                line = b"\n" + line
             os.write(fd, line)
             os.fsync(fd)
         finally:
@@ -187,7 +191,8 @@ class WriteSummary:
 
     @property
     def is_new(self) -> bool:
-        return self.sha_before is None
+        # Writers that do not hash the old text still give its line count.
+        return self.sha_before is None and self.lines_before == 0
 
 
 def summarize_writes(events: list[dict[str, Any]]) -> dict[str, WriteSummary]:

@@ -113,30 +113,31 @@ def plan_snapshot(ws: Workspace) -> dict[str, Any] | None:
     """The plan's progress now, as a `plan_snapshot` event body, or None without a plan.
 
     This is the one place that talks to `authorkit.plan`; anything unexpected there means
-    "no plan information" rather than a failed summary.
+    "no plan information" rather than a failed summary. An item is done when its page exists
+    and passes its style (or exists and cannot be checked).
     """
     if not ws.config.plans.files:
         return None
     try:
         from authorkit import plan as plan_mod  # noqa: PLC0415
 
-        groups = plan_mod.progress_snapshot(ws)  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - plan module absent, changed, or the plan unreadable
+        statuses = plan_mod.plan_status(ws, plan_mod.load_plan(ws))
+        groups: dict[str, dict[str, Any]] = {}
+        for st in statuses:
+            item = st.item
+            name = item.group_path or "(no group)"
+            g = groups.setdefault(name, {"name": name, "total": 0, "done": 0, "pending": []})
+            g["total"] += 1
+            if st.state in ("passes", "found"):
+                g["done"] += 1
+            else:
+                g["pending"].append({
+                    "number": item.number, "title": item.title or "", "kind": item.kind,
+                    "state": st.state, "path": st.path, "errors": st.errors,
+                })
+    except Exception:  # noqa: BLE001 - plan module changed or the plan unreadable
         return None
-    if not isinstance(groups, list):
-        return None
-    clean = []
-    for g in groups:
-        try:
-            clean.append({
-                "name": str(g["name"]),
-                "total": int(g["total"]),
-                "done": int(g["done"]),
-                "pending": [{"number": p.get("number"), "title": str(p.get("title") or ""), "kind": str(p.get("kind") or "")} for p in g.get("pending", [])],
-            })
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue
-    return {"groups": clean} if clean else None
+    return {"groups": list(groups.values())} if groups else None
 
 
 def _plan_groups(events: list[dict[str, Any]], items: list[Item]) -> tuple[list[PlanGroup], PlanGroup | None]:
@@ -206,7 +207,15 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
             commit=live_commit_of.get(w.path), cost=costs.get(w.path),
         ))
 
+    order = {i.path: k for k, i in enumerate(items)}
     groups, current = _plan_groups(events, items)
+    touched_numbers = {n for i in items for n in _title_numbers(i.title)}
+    shown_groups = [g for g in groups if g is current or (g.done_before is not None and g.done_before != g.done_after)]
+    plan_total = None
+    if groups:
+        plan_total = PlanGroup("All plan items", sum(g.total for g in groups),
+                               sum(g.done_before for g in groups if g.done_before is not None) if all(g.done_before is not None for g in groups) else None,
+                               sum(g.done_after for g in groups))
     checks = [e for e in events if e.get("event") == "check"]
     failing_items = [i for i in items if i.status == STATUS_FAILING]
     uncommitted = [i for i in items if i.commit is None]
@@ -219,12 +228,12 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
         n = len(uncommitted)
         next_steps.append(f"Commit the {n} uncommitted file{'s' if n != 1 else ''} written in this session (`authorkit commit --dry-run`, then `authorkit commit`)")
     if current is not None:
-        for p in current.pending[:5]:
-            label = _pending_label(p)
-            cmd = f" (`authorkit draft {p.get('kind') or 'poc'} {p['number']}`)" if p.get("number") is not None else ""
-            next_steps.append(f"{label}{cmd}")
-        if len(current.pending) > 5:
-            next_steps.append(f"… and {len(current.pending) - 5} more in {current.name} (`authorkit plan --pending`)")
+        written = {i.path for i in items}
+        todo = [p for p in current.pending if p.get("path") not in written and not (_title_numbers(_pending_label(p)) & touched_numbers)]
+        for p in todo[:5]:
+            next_steps.append(_pending_step(p, items))
+        if len(todo) > 5:
+            next_steps.append(f"… and {len(todo) - 5} more in {current.name} (`authorkit plan --pending`)")
 
     counts = {
         "done": sum(1 for i in items if i.status == STATUS_DONE),
@@ -249,16 +258,39 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
         "uncommitted": [_as_dict(i) for i in uncommitted],
         "lines_before": sum(i.lines_before for i in items),
         "lines_after": sum(i.lines_after for i in items),
-        "costs": [asdict(c) | {"cost": c.cost} for c in sorted(costs.values(), key=lambda c: c.document)],
+        "costs": [asdict(c) | {"cost": c.cost} for c in sorted(costs.values(), key=lambda c: (order.get(c.document, len(order)), c.document))],
         "total": asdict(total) | {"cost": total.cost},
         "commits": [asdict(c) for c in commits],
         "checks": {"runs": len(checks), "last": checks[-1] if checks else None},
-        "plan_groups": [asdict(g) | {"delta": g.delta} for g in groups],
-        "current_group": (asdict(current) | {"pending_labels": [_pending_label(p) for p in current.pending]}) if current else None,
+        "plan_groups": [asdict(g) | {"delta": g.delta} for g in shown_groups],
+        "plan_total": (asdict(plan_total) | {"delta": plan_total.delta}) if plan_total and len(groups) > 1 else None,
+        "current_group": (asdict(current) | {"pending_labels": [_pending_note(p, items) for p in current.pending]}) if current else None,
         "next_steps": next_steps,
         "narrative": narrative.strip(),
         "counts": counts,
     }
+
+
+def _pending_step(p: dict[str, Any], items: list[Item]) -> str:
+    label = _pending_label(p)
+    if p.get("path") and p.get("state") == "fails":
+        n = p.get("errors")
+        errs = f"{n} check error{'s' if n != 1 else ''}" if isinstance(n, int) else "its check errors"
+        return f"{label}: fix {errs} in `{p['path']}` (`authorkit check {p['path']}`)"
+    if p.get("path"):
+        return f"{label}: `{p['path']}`"
+    if p.get("number") is not None:
+        return f"{label} (`authorkit draft {p.get('kind') or 'poc'} {p['number']}`)"
+    return label
+
+
+def _pending_note(p: dict[str, Any], items: list[Item]) -> str:
+    label = _pending_label(p)
+    nums = _title_numbers(label)
+    mine = next((i for i in items if i.path == p.get("path") or (nums and nums & _title_numbers(i.title))), None)
+    if mine is None:
+        return label
+    return f"{label} — written in this session, {mine.status_word} {mine.status}"
 
 
 def _pending_label(p: dict[str, Any]) -> str:
@@ -369,16 +401,20 @@ def summarize(
     use_git: bool = True,
     write: bool = True,
     snapshot: bool = True,
+    end_session: bool = False,
 ) -> SummaryResult:
     """Render (and by default write) the session's summary.
 
-    With `snapshot`, the plan's current progress is appended to the record first, so the
-    rendering depends on the record alone. `narrate` turns a prompt into a short overview.
+    With `snapshot`, the plan's current progress is appended to the record first, and with
+    `end_session` the session is ended, both before rendering, so the summary depends on the
+    record alone. `narrate` turns a prompt into a short overview.
     """
     if snapshot and session.is_open:
         snap = plan_snapshot(ws)
         if snap is not None:
             session.append("plan_snapshot", **snap)
+    if end_session and session.is_open:
+        session.end()
     ctx = build_context(ws, session, use_git=use_git)
     text = render_summary(ws, ctx)
     if narrate is not None:

@@ -30,7 +30,7 @@ from authorkit.cli import code_cmds as _code_cmds  # noqa: E402,F401
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning library errors into one message and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except AuthorkitError as exc:
         print(f"authorkit: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -50,4 +50,5 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(130)
         raise
     else:
-        sys.exit(0)
+        # Without standalone mode click returns typer.Exit's code instead of raising it.
+        sys.exit(rc if isinstance(rc, int) else 0)

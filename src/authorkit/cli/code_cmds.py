@@ -1,3 +1,66 @@
-"""Commands registered on the authorkit app."""
+"""`authorkit extract FILE DIR`: write the files a POC builds, and say what is missing."""
 
-from authorkit.cli import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from authorkit.cli import app
+
+
+@app.command()
+def extract(
+    file: Path = typer.Argument(..., help="The Markdown document (a POC) to extract."),
+    dest: Path = typer.Argument(..., help="Folder to write the files into (created when missing)."),
+    check: bool = typer.Option(False, "--check", help="Syntax-check the extracted files and cross-check them (mounts, requires, ports)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files in DIR that have other content."),
+) -> None:
+    """Write the files a POC builds into DIR; report missing, conflicting and unnamed files.
+
+    Exit 0 when the folder is complete, 1 when problems are reported, 2 on bad input.
+    """
+    from authorkit.document import parse
+    from authorkit.errors import ExitCode, InputError
+    from authorkit.extract import check_tree, plan_extract, write_tree
+    from authorkit.textio import read_document
+
+    if not file.is_file():
+        raise InputError("no such file", path=file, hint="give the path of a Markdown document")
+    read = read_document(file)
+    if read.text is None or read.problem in ("binary", "too-large", "empty"):
+        raise InputError(f"cannot extract: {read.detail or read.problem}", path=file)
+    doc = parse(read.text)
+    res = plan_extract(doc)
+    written = write_tree(res, dest, force=force)
+    issues = list(res.issues)
+    if check:
+        issues.extend(check_tree(res, dest))
+    _record(file, dest, written, issues)
+
+    for name, f in sorted(res.files.items()):
+        src = ", ".join(str(n) for n in f.lines)
+        typer.echo(f"  wrote {dest / name}  ({len(f.text.splitlines())} lines, from line{'s' if len(f.lines) > 1 else ''} {src})")
+    for issue in sorted(issues, key=lambda i: (i.line, i.file, i.file_line)):
+        where = f"{file}:{issue.line}" if issue.line else str(file)
+        inner = f" [{issue.file}{':' + str(issue.file_line) if issue.file_line else ''}]" if issue.file else ""
+        typer.echo(f"{where}: {issue.kind}{inner}: {issue.message}")
+    typer.echo(f"{len(written)} file(s) written to {dest}; {len(issues)} problem(s)")
+    if issues:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _record(file: Path, dest: Path, written: list[Path], issues: list) -> None:
+    """Add the run to the session record when inside a workspace; extraction works without one."""
+    try:
+        from authorkit.config import load_workspace
+        from authorkit.session import record
+
+        ws = load_workspace()
+    except Exception:  # no authorkit.toml: nothing to record into
+        return
+    try:
+        record(ws, "extract", source=str(file), dest=str(dest), files=[str(p) for p in written], problems=len(issues))
+    except Exception:
+        pass

@@ -1,3 +1,201 @@
-"""Commands registered on the authorkit app."""
+"""`authorkit convert` and `authorkit batch`: rewriting documents with a model."""
 
-from authorkit.cli import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from authorkit.cli import app
+from authorkit.cli.common import ConfigOption, err, is_tty, workspace
+
+batch_app = typer.Typer(help="Follow and collect conversions submitted with `convert --batch`.", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
+
+
+@app.command()
+def convert(
+    files: List[Path] = typer.Argument(..., help="Markdown files to rewrite in place."),
+    to: str = typer.Option(..., "--to", help="Target style (tutorial, engagement, article, problem, or your own)."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1, max=64, help="Model calls in flight at once (default: model.concurrency)."),
+    provider: str = typer.Option("anthropic", "--provider", help="anthropic, or another registered provider."),
+    model: Optional[str] = typer.Option(None, "--model", help="Override model.name."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files that have uncommitted edits."),
+    keep_failed: bool = typer.Option(False, "--keep-failed", help="Write a result that still has errors to <name>.failed.md (never over the source)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Render the prompts, estimate tokens and list the planned calls; call nothing."),
+    batch: bool = typer.Option(False, "--batch", help="Submit through the Message Batches API (half price); collect with `authorkit batch collect`."),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Rewrite documents into another style, keeping their code, numbers and names."""
+    from authorkit import convert as conv
+    from authorkit.errors import UsageError
+
+    ws = workspace(config)
+    if batch and dry_run:
+        raise UsageError("--batch and --dry-run cannot be combined", hint="use --dry-run alone to see the prompts")
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise UsageError(f"no such file: {missing[0]}", hint="give existing Markdown files")
+    guide = conv.guide_for(ws, to)
+    sources = conv.preflight(ws, [f.resolve() for f in files], force or dry_run)
+
+    if dry_run:
+        _convert_dry_run(ws, guide, sources, provider, model, concurrency)
+        return
+
+    from authorkit.providers import get_provider
+
+    prov = get_provider(provider, ws, model)
+    if batch:
+        from authorkit import batch as batch_mod
+
+        info = batch_mod.submit(ws, prov, guide, sources)
+        print(f"submitted batch {info['batch_id']} with {len(sources)} document(s) to the Message Batches API")
+        print("follow it with `authorkit batch status`, write the results with `authorkit batch collect`")
+        return
+    _convert_run(ws, guide, sources, prov, concurrency, keep_failed)
+
+
+def _convert_dry_run(ws, guide, sources, provider: str, model: Optional[str], concurrency: Optional[int]) -> None:
+    from authorkit import convert as conv
+    from authorkit.costs import prices_for
+    from authorkit.generate import Generator
+    from authorkit.providers.fake import FakeProvider
+
+    # A stand-in that is never called: the dry run only renders the prompts.
+    stub = FakeProvider(model or ws.config.model.name)
+    gen = Generator(ws, stub, guide, concurrency=concurrency, reference=_reference(ws), record=False)
+    prices = prices_for(ws.config.model, stub.model)
+    total_in = 0
+    for i, (path, text) in enumerate(sources):
+        job, sections = conv.convert_job(ws, guide, text, ws.rel(path))
+        plan = conv.describe_plan(gen, job, guide)
+        if i == 0:
+            print("=== system prompt (cached) ===")
+            print(plan["system"])
+            print("=== outline prompt for " + ws.rel(path) + " ===")
+            print(plan["outline_prompt"])
+        calls = plan["calls"]
+        total_in += plan["prefix_tokens"] * calls
+        blocks = sum(len(s.code_blocks) for s in sections)
+        print(f"{ws.rel(path)}: {calls} calls planned (1 outline + {calls - 1} sections), "
+              f"{len(sections)} source sections, {blocks} code blocks, prefix ≈{plan['prefix_tokens']:,} tokens (cached), "
+              f"outline task ≈{plan['outline_task_tokens']:,} tokens")
+    worst = total_in * prices.input / 1e6
+    print(f"provider {provider}, model {stub.model}: ≈{total_in:,} input tokens in all; at most ${worst:.2f} for input "
+          f"without caching, about a tenth of that for cached reads; no call was made")
+
+
+def _reference(ws) -> Optional[str]:
+    ref = ws.config.draft.reference
+    if not ref:
+        return None
+    from authorkit.errors import ConfigError
+    from authorkit.textio import read_document
+
+    r = read_document(ws.path(ref))
+    if r.text is None:
+        raise ConfigError(f"draft.reference {ref}: {r.detail}", path=ws.config_path, hint="point draft.reference at a readable Markdown file")
+    return r.text
+
+
+def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_failed: bool) -> None:
+    from authorkit import convert as conv
+    from authorkit.costs import format_usage
+    from authorkit.generate import Generator, ProgressDisplay
+    from authorkit.providers.base import Usage
+
+    docs = [ws.rel(p) for p, _ in sources]
+    tty = is_tty()
+    display = ProgressDisplay(docs, tty=tty)
+    gen = Generator(ws, prov, guide, concurrency=concurrency, reference=_reference(ws), on_event=display.event)
+    reports: list[str] = []
+
+    def on_done(o: "conv.FileOutcome") -> None:
+        display.document_done(ws.rel(o.path), o.status)
+        line = _outcome_line(ws, o)
+        if not tty:
+            print(line, flush=True)
+        reports.append(line)
+
+    with display:
+        outcomes = conv.convert_files(
+            ws, sources, guide, gen, keep_failed=keep_failed, on_done=on_done,
+            source_style=lambda p, t: (lambda s: None if s == "auto" else s)(ws.style_for(p)),
+        )
+    if tty:
+        for line in reports:
+            print(line)
+    total = Usage()
+    usd = 0.0
+    for o in outcomes:
+        if o.result:
+            total = total + o.result.usage
+            usd += o.result.cost_usd
+        for f in (o.result.errors if o.result else []):
+            print(f"  {f.path}:{f.line}: {f.rule}: {f.message}")
+        for note in conv.describe_dropped(o):
+            print(f"  {ws.rel(o.path)}: {note}")
+    print(format_usage(total, usd))
+    if any(o.status == "error" for o in outcomes):
+        raise typer.Exit(2)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _outcome_line(ws, o) -> str:
+    from authorkit.costs import format_usd
+
+    rel = ws.rel(o.path)
+    if o.status == "error":
+        return f"✗ {rel}: {o.message}"
+    r = o.result
+    cost = f", {r.calls} calls, {format_usd(r.cost_usd)}" if r else ""
+    if o.status == "failed":
+        where = f"; kept as {ws.rel(o.written)}" if o.written else "; rerun with --keep-failed to keep the attempt"
+        return f"✗ {rel}: {o.message}{where}{cost}"
+    extra = f", {len(o.dropped_code)} code block(s) dropped" if o.dropped_code else ""
+    return f"✓ {rel}: converted, {o.lines_before} → {o.lines_after} lines, {r.rounds} repair round(s){extra}{cost}"
+
+
+# --- batch --------------------------------------------------------------------------------------
+
+
+@batch_app.command("status")
+def batch_status(
+    batch_id: Optional[str] = typer.Argument(None, help="Batch id (default: the latest of this session)."),
+    provider: str = typer.Option("anthropic", "--provider"),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Show whether a submitted batch has finished."""
+    from authorkit import batch as batch_mod
+    from authorkit.providers import get_provider
+
+    ws = workspace(config)
+    info = batch_mod.find_batch(ws, batch_id)
+    status = batch_mod.status(get_provider(provider, ws), info["batch_id"])
+    counts = ", ".join(f"{k} {v}" for k, v in status["counts"].items() if v)
+    print(f"batch {info['batch_id']}: {status['processing_status']} ({counts or 'no requests'}); {len(info['documents'])} document(s)")
+
+
+@batch_app.command("collect")
+def batch_collect(
+    batch_id: Optional[str] = typer.Argument(None, help="Batch id (default: the latest of this session)."),
+    retry: bool = typer.Option(False, "--retry", help="Resubmit errored or expired requests as a new batch."),
+    keep_failed: bool = typer.Option(False, "--keep-failed", help="Write results that fail the check to <name>.failed.md."),
+    provider: str = typer.Option("anthropic", "--provider"),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Validate and write the results of a finished batch."""
+    from authorkit import batch as batch_mod
+    from authorkit.providers import get_provider
+
+    ws = workspace(config)
+    info = batch_mod.find_batch(ws, batch_id)
+    prov = get_provider(provider, ws)
+    report = batch_mod.collect(ws, prov, info, keep_failed=keep_failed, retry=retry)
+    for line in report.lines:
+        print(line)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)

@@ -1,0 +1,186 @@
+"""Conversions through the Message Batches API: half price, asynchronous.
+
+`submit` sends one whole-document request per file and stores the batch id, with each file's
+path and hash, in the session record. `status` reports progress; `collect` validates each
+result like an interactive conversion (check against the target style, every code block
+kept) and writes the ones that pass atomically. Errored or expired requests are reported, and
+resubmitted as a new batch with `retry`. A file changed since submission is never overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from authorkit import prompts
+from authorkit.errors import ProviderError, UsageError
+
+if TYPE_CHECKING:
+    from authorkit.config import Workspace
+    from authorkit.providers.base import Provider
+    from authorkit.styleguide import StyleGuide
+
+
+def _client(provider: "Provider") -> Any:
+    client = getattr(provider, "client", None)
+    if client is None:
+        raise UsageError(f"the {provider.name} provider has no batch API", hint="use --provider anthropic for --batch")
+    return client
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def whole_request(ws: "Workspace", guide: "StyleGuide", source: str, document: str, reference: str | None) -> Any:
+    from authorkit.convert import split_source
+    from authorkit.generate import Generator, Job
+    from authorkit.providers.fake import FakeProvider
+
+    gen = Generator(ws, FakeProvider(), guide, reference=reference, record=False)
+    task = prompts.render(ws, "convert.j2", whole=True, source_sections=[s.label for s in split_source(source)], guide=guide, rules=guide.section_rules, source_style=None)
+    job = Job(document, guide, "convert", f"<source_document path=\"{document}\">\n{source.rstrip()}\n</source_document>", task)
+    return gen.request(job, task, "document")
+
+
+def submit(ws: "Workspace", provider: "Provider", guide: "StyleGuide", sources: list[tuple[Path, str]], *, reference: str | None = None) -> dict[str, Any]:
+    from authorkit.providers.anthropic import build_params
+    from authorkit.session import record
+
+    if reference is None and ws.config.draft.reference:
+        from authorkit.textio import read_document
+
+        reference = read_document(ws.path(ws.config.draft.reference)).text
+    client = _client(provider)
+    requests, docs = [], []
+    for i, (path, text) in enumerate(sources):
+        rel = ws.rel(path)
+        cid = f"doc{i}-" + re.sub(r"[^A-Za-z0-9_-]", "-", Path(rel).stem)[:40]
+        req = whole_request(ws, guide, text, rel, reference)
+        requests.append({"custom_id": cid, "params": build_params(req, provider.model)})
+        docs.append({"custom_id": cid, "path": rel, "sha_before": _sha(text)})
+    try:
+        batch = client.messages.batches.create(requests=requests)
+    except Exception as exc:  # the SDK's errors, named without any credential
+        raise ProviderError(f"submitting the batch failed: {type(exc).__name__}", hint="check the key and ANTHROPIC_BASE_URL; nothing was written") from None
+    info = {"batch_id": batch.id, "style": guide.name, "model": provider.model, "documents": docs}
+    record(ws, "batch_submit", **info)
+    return info
+
+
+def _events(ws: "Workspace") -> list[dict[str, Any]]:
+    from authorkit.session import read_events
+
+    out: list[dict[str, Any]] = []
+    if ws.sessions_dir.is_dir():
+        for p in sorted(ws.sessions_dir.glob("*.jsonl")):
+            out += list(read_events(p))
+    return out
+
+
+def find_batch(ws: "Workspace", batch_id: str | None) -> dict[str, Any]:
+    events = _events(ws)
+    subs = [e for e in events if e.get("event") == "batch_submit"]
+    if batch_id:
+        subs = [e for e in subs if e.get("batch_id") == batch_id]
+    if not subs:
+        raise UsageError(
+            f"no batch {batch_id} in the session records" if batch_id else "no batch has been submitted in this workspace",
+            hint="submit one with `authorkit convert FILES --to STYLE --batch`",
+        )
+    info = dict(subs[-1])
+    info["collected"] = {e["custom_id"] for e in events if e.get("event") == "batch_result" and e.get("batch_id") == info["batch_id"] and e.get("written")}
+    return info
+
+
+def status(provider: "Provider", batch_id: str) -> dict[str, Any]:
+    b = _client(provider).messages.batches.retrieve(batch_id)
+    counts = b.request_counts
+    return {
+        "processing_status": b.processing_status,
+        "counts": {k: getattr(counts, k, 0) for k in ("processing", "succeeded", "errored", "canceled", "expired")},
+    }
+
+
+@dataclass
+class CollectReport:
+    lines: list[str] = field(default_factory=list)
+    exit_code: int = 0
+    retry_batch: str | None = None
+
+
+def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep_failed: bool = False, retry: bool = False) -> CollectReport:
+    from authorkit.check import check_text
+    from authorkit.convert import failed_path, guide_for, lost_facts, extract_facts, missing_code, split_source
+    from authorkit.costs import cost, prices_for
+    from authorkit.findings import Severity
+    from authorkit.providers.anthropic import usage_from
+    from authorkit.session import record
+    from authorkit.textio import atomic_write_text, line_count, read_document
+
+    rep = CollectReport()
+    client = _client(provider)
+    st = status(provider, info["batch_id"])
+    if st["processing_status"] != "ended":
+        rep.lines.append(f"batch {info['batch_id']} is still {st['processing_status']}; collect again later")
+        rep.exit_code = 1
+        return rep
+    guide = guide_for(ws, info["style"])
+    prices = prices_for(ws.config.model, info.get("model"))
+    docs = {d["custom_id"]: d for d in info["documents"]}
+    to_retry: list[dict[str, Any]] = []
+    for entry in client.messages.batches.results(info["batch_id"]):
+        d = docs.get(entry.custom_id)
+        if d is None:
+            continue
+        rel, kind = d["path"], entry.result.type
+        if entry.custom_id in info.get("collected", set()):
+            rep.lines.append(f"= {rel}: already written by an earlier collect")
+            continue
+        if kind != "succeeded":
+            rep.lines.append(f"✗ {rel}: request {kind}" + ("" if retry else " (rerun with --retry to resubmit)"))
+            record(ws, "batch_result", batch_id=info["batch_id"], custom_id=entry.custom_id, path=rel, result=kind, written=False)
+            to_retry.append(d)
+            rep.exit_code = max(rep.exit_code, 1)
+            continue
+        msg = entry.result.message
+        text = "".join(getattr(b, "text", "") for b in msg.content).strip() + "\n"
+        usage = usage_from(msg.usage)
+        usd = cost(usage, prices, batch=True)
+        record(ws, "model_call", model=msg.model, document=rel, label="batch", **usage.as_dict(), cost_usd=round(usd, 6), batch=True)
+        path = ws.path(rel)
+        current = read_document(path).text or ""
+        if _sha(current) != d["sha_before"]:
+            rep.lines.append(f"✗ {rel}: changed since the batch was submitted; not overwritten")
+            rep.exit_code = max(rep.exit_code, 1)
+            continue
+        findings = [f for f in check_text(text, guide, rel) if f.severity >= Severity.ERROR]
+        blocks = [b for s in split_source(current) for b in s.code_blocks]
+        dropped = missing_code(blocks, text)
+        if findings:
+            rep.exit_code = max(rep.exit_code, 1)
+            where = ""
+            if keep_failed:
+                atomic_write_text(failed_path(path), text)
+                where = f"; kept as {ws.rel(failed_path(path))}"
+            rep.lines.append(f"✗ {rel}: {len(findings)} error(s) in the result; not written{where}")
+            rep.lines += [f"  {f.path}:{f.line}: {f.rule}: {f.message}" for f in findings[:10]]
+            record(ws, "batch_result", batch_id=info["batch_id"], custom_id=entry.custom_id, path=rel, result="invalid", written=False)
+            continue
+        atomic_write_text(path, text)
+        record(ws, "write", path=rel, action="converted", title=None, lines_before=line_count(current), lines_after=line_count(text),
+               sha_before=d["sha_before"], sha_after=_sha(text), style=guide.name, errors=0, batch=info["batch_id"])
+        record(ws, "batch_result", batch_id=info["batch_id"], custom_id=entry.custom_id, path=rel, result="succeeded", written=True)
+        note = f", {len(dropped)} code block(s) dropped" if dropped else ""
+        lost = lost_facts(extract_facts(current), text)
+        note += f", not carried over: {', '.join(lost[:10])}" if lost else ""
+        rep.lines.append(f"✓ {rel}: converted, {line_count(current)} → {line_count(text)} lines, ${usd:.4f} (batch price){note}")
+    if retry and to_retry:
+        sources = [(ws.path(d["path"]), read_document(ws.path(d["path"])).text or "") for d in to_retry]
+        new = submit(ws, provider, guide, sources)
+        rep.retry_batch = new["batch_id"]
+        rep.lines.append(f"resubmitted {len(sources)} request(s) as batch {new['batch_id']}")
+    return rep

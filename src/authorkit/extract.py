@@ -1,0 +1,505 @@
+"""Extract the files a POC builds into a folder, and say what is missing for it to run.
+
+A block becomes a file when its info string (`title="app.js"`), the text just before it
+("Create `docker-compose.yml`:") or its heading ("Step 3: Create Schema (`schema.sql`)")
+names one. Blocks that say "continued" append to the file. Shell blocks of the setup steps
+become `setup.sh`; the expected-output block becomes `EXPECTED_OUTPUT.txt`.
+
+Planning (`plan_extract`) is pure; `write_tree` writes atomically and never outside DIR;
+`check_tree` runs the code validators and cross-file checks on the result.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from authorkit.codecheck import (
+    NOT_CODE,
+    block_language,
+    check_files,
+    is_bad_example,
+    lang_for_filename,
+    shell_commands,
+)
+from authorkit.document import CodeBlock, Document, step_number
+from authorkit.errors import InputError, WriteRefused
+from authorkit.textio import atomic_write_text
+
+SETUP_SCRIPT = "setup.sh"
+EXPECTED_OUTPUT = "EXPECTED_OUTPUT.txt"
+
+_EXTENSIONS = (
+    "js mjs cjs ts tsx jsx py sql json yml yaml toml ini cfg conf sh bash env txt md html css go "
+    "rs java rb php proto graphql gql xml properties lua c h cpp cs kt swift tf hcl lock csv"
+).split()
+_BARE_NAMES = {"Dockerfile", "Containerfile", "Makefile", "Procfile", "Gemfile", ".env", ".gitignore", ".dockerignore", ".env.example"}
+_FILE_TOKEN = re.compile(r"`([^`\s]+)`|\*\*([^*\s]+)\*\*")
+_CONTINUED = re.compile(r"\bcontinued\b|\(cont(?:'d|\.)?\)|\bappend\b|\badd (?:this )?to (?:the end of )?`", re.I)
+_NAMING_VERB = re.compile(
+    r"^\W*(?:create|add|update|edit|save|write|put|make|open|modify|replace|append|then|now|next|in|file|"
+    r"here(?:'s| is)|this is|contents? of|paste|define)\b",
+    re.I,
+)
+_SETUP_HEADING = re.compile(r"\b(?:setup|set up|install|installation|prerequisites?|getting started|project setup|start)\b", re.I)
+_NOT_SETUP_HEADING = re.compile(r"\b(?:clean ?up|teardown|tear down|run it|test it|extend it|what's next)\b", re.I)
+_EXPECTED_HEADING = re.compile(r"^(?:expected|sample|example) (?:output|results?)\b", re.I)
+
+
+def looks_like_filename(token: str) -> bool:
+    if not token or "://" in token or token.startswith("-") or ":" in token:
+        return False
+    base = token.rstrip("/").rsplit("/", 1)[-1]
+    if base in _BARE_NAMES:
+        return True
+    if "." not in base or base.startswith(".") and base.count(".") == 1 and base not in _BARE_NAMES:
+        return False
+    ext = base.rsplit(".", 1)[1]
+    return ext.lower() in _EXTENSIONS and not re.fullmatch(r"[\d.]+", base)
+
+
+def filenames_in(text: str) -> list[str]:
+    out = []
+    for m in _FILE_TOKEN.finditer(text):
+        tok = (m.group(1) or m.group(2) or "").strip()
+        if looks_like_filename(tok):
+            out.append(tok)
+    return out
+
+
+def unsafe_reason(name: str) -> str | None:
+    """Why a block's file name may not be written under DIR (None when it is safe)."""
+    if not name or "\x00" in name or any(ord(c) < 32 for c in name):
+        return "the name has control characters"
+    if name.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:[\\/]", name):
+        return "absolute paths are refused"
+    parts = re.split(r"[\\/]", name)
+    if ".." in parts:
+        return "`..` would write outside the target folder"
+    return None
+
+
+@dataclass
+class ExtractedFile:
+    name: str
+    text: str
+    lines: list[int] = field(default_factory=list)  # document lines of the source blocks
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class Issue:
+    kind: str  # missing-file | conflict | unnamed | unsafe-path | syntax | placeholder | cross-file
+    line: int  # document line (0 when the issue is about the tree as a whole)
+    message: str
+    file: str = ""  # for --check findings: the extracted file and its own line
+    file_line: int = 0
+
+
+@dataclass
+class ExtractResult:
+    files: dict[str, ExtractedFile] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    commands: list[tuple[int, str]] = field(default_factory=list)  # (line, shell text) run by the reader
+    ignored: list[tuple[int, str]] = field(default_factory=list)  # (line, lang) of illustration blocks
+
+
+def _heading_chain(doc: Document, line: int) -> list:
+    chain = []
+    level = 99
+    for h in reversed(doc.headings):
+        if h.line < line and h.level < level:
+            chain.append(h)
+            level = h.level
+    return chain
+
+
+def _preceding_text(doc: Document, block: CodeBlock, n: int = 2) -> list[str]:
+    out: list[str] = []
+    i = block.line - 2
+    while i >= 0 and len(out) < n:
+        line = doc.lines[i]
+        if re.match(r"^\s*(```|~~~)", line) or line.lstrip().startswith("#"):
+            break
+        if line.strip():
+            out.append(line.strip())
+        i -= 1
+    return out
+
+
+def _compatible(name: str, lang: str) -> bool:
+    want = lang_for_filename(name)
+    if not lang or want is None:
+        return True
+    if want == lang:
+        return True
+    return {want, lang} <= {"yaml", "compose"} or {want, lang} <= {"js", "ts"}
+
+
+def _name_from_info(block: CodeBlock) -> str | None:
+    m = re.search(r"""\b(?:title|filename|file|name)\s*=\s*(?:"([^"]+)"|'([^']+)'|(\S+))""", block.info, re.I)
+    if m:
+        return (m.group(1) or m.group(2) or m.group(3)).strip()
+    return None
+
+
+def _name_from_text(lines: list[str], lang: str) -> tuple[str | None, bool]:
+    for line in lines:
+        names = [n for n in filenames_in(line) if _compatible(n, lang)]
+        if names and (line.rstrip().endswith(":") or _NAMING_VERB.match(line)):
+            return names[0], bool(_CONTINUED.search(line))
+    return None, False
+
+
+def plan_extract(doc: Document) -> ExtractResult:
+    res = ExtractResult()
+    setup: list[tuple[CodeBlock, str]] = []
+    expected: list[tuple[CodeBlock, str]] = []
+    heading_used: set[int] = set()  # heading lines whose file name a block already took
+    for b in doc.code_blocks:
+        if not b.fenced:
+            continue
+        lang = block_language(b, doc)
+        chain = _heading_chain(doc, b.line)
+        near = chain[0] if chain else None
+        name = _name_from_info(b)
+        continued = False
+        if name is None:
+            name, continued = _name_from_text(_preceding_text(doc, b), lang)
+        if name is None and near is not None and near.line not in heading_used and lang != "shell":
+            names = [n for n in filenames_in(near.text) if _compatible(n, lang)]
+            if not names and looks_like_filename(near.norm) and _compatible(near.norm, lang):
+                names = [near.norm]
+            if names and (lang or b.lang not in NOT_CODE):
+                name = names[0]
+                continued = bool(_CONTINUED.search(near.text))
+                heading_used.add(near.line)
+        if name is not None and lang == "" and b.lang in NOT_CODE and b.lang:
+            name = None  # ```text / ```output blocks are not files even under a named heading
+        if name is not None:
+            _add_file(res, b, name, continued)
+            continue
+        in_expected = any(_EXPECTED_HEADING.match(h.norm) for h in chain[:2]) or any(
+            re.match(r"^\W*expected(?: output)?\W*$", t, re.I) for t in _preceding_text(doc, b, 1)
+        )
+        if lang == "shell" or b.lang in ("console", "shell-session", "terminal"):
+            cmds = shell_commands(b.code)
+            if not any(_NOT_SETUP_HEADING.search(h.norm) for h in chain) and _is_setup(chain):
+                setup.append((b, cmds))
+            if not any(re.search(r"clean ?up|tear ?down", h.norm) for h in chain):
+                res.commands.append((b.line, cmds))
+        elif in_expected and lang == "" and any(_EXPECTED_HEADING.match(h.norm) for h in chain[:2]):
+            title = chain[0].text if chain and not _EXPECTED_HEADING.match(chain[0].norm) else ""
+            expected.append((b, title))
+        elif lang and b.lang not in NOT_CODE:
+            build_step = any(step_number(h.text) is not None for h in chain[:2])
+            if build_step and not is_bad_example(doc, b):
+                res.issues.append(Issue("unnamed", b.line, f"{b.lang} block in `{near.text if near else ''}` names no file; "
+                                        "name it in the heading (`app.js`), the line before (Create `app.js`:) or the info string (title=\"app.js\")"))
+            else:
+                res.ignored.append((b.line, b.lang))
+    if setup:
+        parts = ["#!/usr/bin/env bash", "# Setup steps, in document order.", "set -euo pipefail", ""]
+        for b, cmds in setup:
+            chain = _heading_chain(doc, b.line)
+            parts.append(f"# --- {chain[0].text if chain else 'setup'} (line {b.line})")
+            parts.append(_drop_project_dir(cmds).rstrip("\n"))
+            parts.append("")
+        res.files[SETUP_SCRIPT] = ExtractedFile(SETUP_SCRIPT, "\n".join(parts), [b.line for b, _ in setup], executable=True)
+    if expected:
+        if len(expected) == 1:
+            text = expected[0][0].code
+        else:
+            text = "\n".join(f"==> {title or 'output'} <==\n{b.code}" for b, title in expected)
+        res.files[EXPECTED_OUTPUT] = ExtractedFile(EXPECTED_OUTPUT, text, [b.line for b, _ in expected])
+    res.issues.extend(missing_references(res))
+    return res
+
+
+def _is_setup(chain: list) -> bool:
+    if not chain:
+        return False
+    return any(step_number(h.text) is not None for h in chain[:2]) or bool(_SETUP_HEADING.search(chain[0].norm))
+
+
+def _drop_project_dir(cmds: str) -> str:
+    """`mkdir my-poc && cd my-poc`: the target folder already is the project folder."""
+    lines = cmds.split("\n")
+    made = {m.group(1) for l in lines for m in [re.match(r"^\s*mkdir\s+(?:-p\s+)?([\w.-]+)\s*$", l)] if m}
+    out = []
+    for l in lines:
+        m = re.match(r"^\s*(?:mkdir\s+(?:-p\s+)?|cd\s+)([\w.-]+)\s*$", l)
+        if m and m.group(1) in made:
+            out.append(f"# {l.strip()}  (not needed: this folder is the project folder)")
+        else:
+            out.append(l)
+    return "\n".join(out)
+
+
+def _add_file(res: ExtractResult, b: CodeBlock, name: str, continued: bool) -> None:
+    name = name.strip()
+    if name.startswith("./"):
+        name = name[2:]
+    reason = unsafe_reason(name)
+    if reason:
+        res.issues.append(Issue("unsafe-path", b.line, f"block names `{name}`: {reason}; not written"))
+        return
+    name = str(PurePosixPath(name))
+    code = b.code if b.code.endswith("\n") or not b.code else b.code + "\n"
+    existing = res.files.get(name)
+    if existing is None:
+        res.files[name] = ExtractedFile(name, code, [b.line], executable=name.endswith(".sh"))
+    elif continued:
+        existing.text += ("\n" if not existing.text.endswith("\n\n") else "") + code
+        existing.lines.append(b.line)
+    elif existing.text.strip() == code.strip():
+        existing.lines.append(b.line)  # the same file shown twice
+    else:
+        res.issues.append(Issue(
+            "conflict", b.line,
+            f"second, different block for `{name}` (first at line {existing.lines[0]}); kept the first. "
+            "Say \"continued\" before a block that extends a file, or give it its own name",
+        ))
+
+
+# --- references ------------------------------------------------------------------------
+
+_RUNNERS = re.compile(
+    r"(?:^|[;&|]\s*|\s)(?:node|nodemon|ts-node|tsx|deno run|bun(?: run)?|python3?|pypy3?|ruby|php|go run|bash|sh|k6 run|psql\s.*?-f)"
+    r"\s+(?:-[-\w=]+\s+)*([\w./-]+\.(?:js|mjs|cjs|ts|py|rb|php|go|sh|sql))\b"
+)
+
+
+def _strip_comment(line: str) -> str:
+    return re.sub(r"(^|\s)#.*$", "", line)
+
+
+def missing_references(res: ExtractResult) -> list[Issue]:
+    have = set(res.files)
+    created: set[str] = set()
+    all_cmds = "\n".join(c for _, c in res.commands)
+    if re.search(r"\bnpm init\b|\byarn init\b", all_cmds):
+        created.add("package.json")
+    for m in re.finditer(r"(?:\btouch|>>?|\btee(?:\s+-a)?|\bcp\s+\S+|\bmv\s+\S+)\s+([\w./-]+)", all_cmds):
+        created.add(m.group(1).lstrip("./") if m.group(1).startswith("./") else m.group(1))
+    present = have | created
+    issues: list[Issue] = []
+    reported: set[str] = set()
+
+    def need(name: str, line: int, why: str) -> None:
+        name = name[2:] if name.startswith("./") else name
+        if name in reported or name in present or unsafe_reason(name):
+            return
+        reported.add(name)
+        issues.append(Issue("missing-file", line, f"`{why}` needs `{name}`, but no block provides it"))
+
+    compose_names = [n for n in present if re.fullmatch(r"(?:docker-)?compose\.ya?ml", n)]
+    for line, cmds in res.commands:
+        for raw in cmds.split("\n"):
+            cmd = _strip_comment(raw).strip()
+            if not cmd:
+                continue
+            for m in _RUNNERS.finditer(cmd):
+                need(m.group(1), line, cmd)
+            m = re.search(r"\bnpm\s+(start|test|run\s+[\w:-]+)", cmd)
+            if m and "package.json" not in have:
+                if not (m.group(1) == "start" and "server.js" in present and "package.json" in created):
+                    if "package.json" not in reported:
+                        reported.add("package.json")
+                        issues.append(Issue("missing-file", line, f"`{cmd}` needs a `package.json` with a `{m.group(1).split()[-1]}` script, but no block provides it"))
+            if re.search(r"\b(?:npm (?:install|i|ci)|yarn(?: install)?)\s*$", cmd):
+                need("package.json", line, cmd)
+            m = re.search(r"\bdocker[- ]compose\b(.*)", cmd)
+            if m:
+                f = re.search(r"(?:-f|--file)\s+(\S+)", m.group(1))
+                if f:
+                    need(f.group(1), line, cmd)
+                elif not compose_names and re.search(r"\b(?:up|build|run|start|exec|logs)\b", m.group(1)):
+                    if "docker-compose.yml" not in reported:
+                        reported.add("docker-compose.yml")
+                        issues.append(Issue("missing-file", line, f"`{cmd}` needs a compose file (`docker-compose.yml`), but no block provides it"))
+            m = re.search(r"\bdocker\s+build\b(.*)", cmd)
+            if m:
+                f = re.search(r"(?:-f|--file)\s+(\S+)", m.group(1))
+                if f:
+                    need(f.group(1), line, cmd)
+                else:
+                    ctx = m.group(1).split()[-1] if m.group(1).split() else "."
+                    need(str(PurePosixPath(ctx) / "Dockerfile") if ctx not in (".", "./") else "Dockerfile", line, cmd)
+            for f in re.findall(r"\bpip3?\s+install\s+.*?-r\s+(\S+)", cmd):
+                need(f, line, cmd)
+            for f in re.findall(r"<\s*([\w./-]+\.(?:sql|json|csv|txt))\b", cmd):
+                need(f, line, cmd)
+            m = re.match(r"^(\./[\w./-]+)", cmd)
+            if m:
+                need(m.group(1), line, cmd)
+    return issues
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def write_tree(res: ExtractResult, dest: Path, *, force: bool = False) -> list[Path]:
+    """Write every planned file under `dest`. Refuses (before writing anything) to overwrite a
+    different existing file without `force`, and never writes outside `dest`."""
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise InputError("the target exists and is not a folder", path=dest, hint="give a folder path (it is created when missing)")
+    root = dest.resolve()
+    targets: list[tuple[Path, ExtractedFile]] = []
+    clashes: list[str] = []
+    for name, f in res.files.items():
+        target = (root / name).resolve()
+        if target != root and root not in target.parents:
+            raise WriteRefused(f"`{name}` resolves outside the target folder", path=dest, hint="a symlink in the folder points elsewhere; remove it")
+        if target.exists():
+            if target.is_dir():
+                raise WriteRefused(f"`{name}` exists as a folder", path=dest)
+            try:
+                same = target.read_text(encoding="utf-8") == f.text
+            except (OSError, UnicodeDecodeError):
+                same = False
+            if not same and not force:
+                clashes.append(name)
+        targets.append((target, f))
+    if clashes:
+        raise WriteRefused(
+            f"{len(clashes)} file(s) already exist with other content: {', '.join(sorted(clashes)[:5])}",
+            path=dest, hint="extract into an empty folder, or pass --force to overwrite them",
+        )
+    umask = os.umask(0)
+    os.umask(umask)
+    written = []
+    for target, f in targets:
+        atomic_write_text(target, f.text)
+        # Temporary files are created private; extracted files get the usual modes.
+        os.chmod(target, (0o777 if f.executable else 0o666) & ~umask)
+        written.append(target)
+    return written
+
+
+# --- --check ---------------------------------------------------------------------------
+
+def check_tree(res: ExtractResult, dest: Path) -> list[Issue]:
+    """Validators on each extracted file, then cross-file checks against what is in `dest`."""
+    issues: list[Issue] = []
+    by_name = check_files((n, f.text) for n, f in res.files.items() if n not in (EXPECTED_OUTPUT,))
+    for name, problems in by_name.items():
+        for p in problems:
+            kind = "syntax" if p.rule == "code-syntax" else "placeholder"
+            src = res.files[name].lines[0] if res.files[name].lines else 0
+            issues.append(Issue(kind, src, p.message, name, p.line))
+    issues.extend(cross_file_issues(res, dest))
+    return issues
+
+
+def _exists(dest: Path, res: ExtractResult, rel: str) -> bool:
+    rel = rel[2:] if rel.startswith("./") else rel
+    rel = str(PurePosixPath(rel))
+    if rel in res.files or any(n.startswith(rel.rstrip("/") + "/") for n in res.files):
+        return True
+    if unsafe_reason(rel):
+        return True  # outside the project: not ours to judge
+    return (dest / rel).exists()
+
+
+def cross_file_issues(res: ExtractResult, dest: Path) -> list[Issue]:
+    import yaml
+
+    issues: list[Issue] = []
+    compose_ports: dict[int, str] = {}
+    for name, f in res.files.items():
+        if lang_for_filename(name) != "compose" and not (lang_for_filename(name) == "yaml" and re.search(r"^services:", f.text, re.M)):
+            continue
+        try:
+            data = yaml.safe_load(f.text)
+        except yaml.YAMLError:
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        if not isinstance(services, dict):
+            continue
+        base = PurePosixPath(name).parent
+        for svc, conf in services.items():
+            if not isinstance(conf, dict):
+                continue
+            build = conf.get("build")
+            if build is not None:
+                ctx = build if isinstance(build, str) else (build.get("context", ".") if isinstance(build, dict) else ".")
+                dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+                path = str(base / str(ctx) / str(dockerfile))
+                if not _exists(dest, res, path):
+                    issues.append(Issue("cross-file", f.lines[0], f"service `{svc}` builds `{ctx}` but `{path}` is not in the extracted tree", name))
+            for vol in conf.get("volumes", []) or []:
+                src = vol.get("source") if isinstance(vol, dict) and vol.get("type") == "bind" else (vol.split(":", 1)[0] if isinstance(vol, str) and ":" in vol else None)
+                if src and (src.startswith((".", "/")) or "/" in src) and not src.startswith(("/var", "/etc", "/tmp", "/dev", "/sys", "/proc", "/run", "/usr", "/home", "~", "$")):
+                    path = str(base / src)
+                    if not _exists(dest, res, path):
+                        issues.append(Issue("cross-file", f.lines[0], f"service `{svc}` mounts `{src}`, which is not in the extracted tree", name))
+            env_files = conf.get("env_file") or []
+            for ef in [env_files] if isinstance(env_files, str) else env_files:
+                if isinstance(ef, str) and not _exists(dest, res, str(base / ef)):
+                    issues.append(Issue("cross-file", f.lines[0], f"service `{svc}` reads env_file `{ef}`, which is not in the extracted tree", name))
+            for p in conf.get("ports", []) or []:
+                host = _host_port(p)
+                if host:
+                    compose_ports[host] = svc
+    served = dict(compose_ports)
+    own_ports = _served_by_code(res)
+    for _, cmds in res.commands:
+        for m in re.finditer(r"(?:-p|--publish)\s+(?:[\d.]+:)?(\d+):\d+", cmds):
+            served[int(m.group(1))] = "docker run"
+    for name, f in res.files.items():
+        lang = lang_for_filename(name)
+        if lang not in ("js", "ts", "python"):
+            continue
+        for m in re.finditer(r"""\b(?:require\s*\(\s*|from\s+|import\s+)['"](\.{1,2}/[^'"]+)['"]""", f.text):
+            spec = m.group(1)
+            target = str(PurePosixPath(name).parent / spec)
+            target = os.path.normpath(target)
+            cands = [target] + [target + e for e in (".js", ".mjs", ".cjs", ".ts", ".json")] + [target + "/index.js", target + "/index.ts"]
+            if not any(_exists(dest, res, c) for c in cands):
+                line = f.text.count("\n", 0, m.start()) + 1
+                issues.append(Issue("cross-file", f.lines[0], f"`{spec}` is required but no `{PurePosixPath(target).name}.js` was extracted", name, line))
+        for m in re.finditer(r"""\b(?:readFileSync|readFile|createReadStream|open)\s*\(\s*(?:path\.join\(\s*__dirname\s*,\s*)?['"]((?:\./)?[\w./-]+\.\w+)['"]""", f.text):
+            rel = m.group(1)
+            if not rel.startswith("/") and not _exists(dest, res, str(PurePosixPath(name).parent / rel)):
+                line = f.text.count("\n", 0, m.start()) + 1
+                issues.append(Issue("cross-file", f.lines[0], f"reads `{rel}`, which is not in the extracted tree", name, line))
+        if served and _is_client(name, f.text):
+            listens = {int(x) for x in re.findall(r"\.listen\(\s*(\d{2,5})", f.text)}
+            for m in re.finditer(r"(?:\bport\s*[:=]\s*|(?:localhost|127\.0\.0\.1):)(\d{2,5})\b", f.text, re.I):
+                port = int(m.group(1))
+                if port in served or port in listens or port in own_ports:
+                    continue
+                line = f.text.count("\n", 0, m.start()) + 1
+                issues.append(Issue("cross-file", f.lines[0], f"connects to port {port}, but the compose file / docker run publish {', '.join(map(str, sorted(served)))}", name, line))
+    return issues
+
+
+def _host_port(p: object) -> int | None:
+    if isinstance(p, dict):
+        v = p.get("published")
+        return int(v) if str(v).isdigit() else None
+    if isinstance(p, int):
+        return p
+    parts = str(p).split("/")[0].split(":")
+    if len(parts) >= 2 and parts[-2].isdigit():
+        return int(parts[-2])
+    if len(parts) == 1 and parts[0].isdigit():
+        return int(parts[0])
+    return None
+
+
+def _is_client(name: str, text: str) -> bool:
+    base = PurePosixPath(name).name.lower()
+    return "test" in base or "bench" in base or "client" in base or bool(re.search(r"\bport\s*:", text))
+
+
+def _served_by_code(res: ExtractResult) -> set[int]:
+    """Ports the extracted programs listen on themselves (an API server the test calls)."""
+    ports: set[int] = set()
+    for f in res.files.values():
+        ports |= {int(x) for x in re.findall(r"\.listen\(\s*(\d{2,5})", f.text)}
+        ports |= {int(x) for x in re.findall(r"\bPORT\s*=\s*(?:process\.env\.PORT\s*\|\|\s*)?(\d{2,5})", f.text)}
+    return ports

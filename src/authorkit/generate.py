@@ -1,0 +1,585 @@
+"""Outline-first generation: outline → sections in parallel → assemble → check → repair.
+
+Used by `draft` (a new document from a plan item) and `convert` (a document rewritten into
+another style). A `Job` says what to write: the cached prefix (the style guide rendered as
+instructions, a reference example, the plan context or the source document), the outline
+prompt and how the outline becomes units. The `Generator` runs jobs against a provider:
+
+- every call shares one cached prefix; calls wait until the first call with the same shared
+  prefix has started answering, so the cache is written once and then read;
+- at most `concurrency` calls are in flight, across all documents of a run;
+- the assembled text is checked with `check_text`; units with errors are regenerated with
+  their findings, at most `repair_rounds` rounds;
+- nothing is written here: the caller writes the returned text atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from authorkit import prompts
+from authorkit.costs import cost, prices_for
+from authorkit.errors import ProviderError
+from authorkit.findings import Finding, Severity
+from authorkit.providers.base import Block, Provider, Request, Usage, estimate_tokens
+
+if TYPE_CHECKING:
+    from authorkit.config import Workspace
+    from authorkit.styleguide import SectionRule, StyleGuide
+
+
+class Cancelled(Exception):
+    """Raised inside a streaming call when the run is interrupted."""
+
+
+# --- the outline --------------------------------------------------------------------------
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    number: int = Field(ge=1)
+    title: str = Field(min_length=1)
+    files: list[str] = []
+    summary: str = ""
+
+
+class Company(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str
+    fact: str = ""
+
+
+class Outline(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    title: str = Field(min_length=3)
+    summary: str = ""
+    checklist: list[str] = []
+    time_to_complete: str = ""
+    difficulty: str = ""
+    steps: list[Step] = []
+    identifiers: list[str] = []
+    ports: list[int] = []
+    services: list[str] = []
+    companies: list[Company] = []
+    sections: dict[str, str] = {}
+    mapping: dict[str, list[int]] = {}
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        return v.strip().lstrip("#").strip()
+
+    @field_validator("steps")
+    @classmethod
+    def _numbered(cls, v: list[Step]) -> list[Step]:
+        # Renumber 1..N so the assembled build has no gaps whatever the model wrote.
+        return [s.model_copy(update={"number": i}) for i, s in enumerate(sorted(v, key=lambda s: s.number), 1)]
+
+
+def parse_outline(text: str) -> Outline:
+    """The JSON object in a reply (tolerating a ```json fence or stray prose around it)."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise ValueError("the reply contains no JSON object")
+    data = json.loads(text[start : end + 1])
+    return Outline.model_validate(data)
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    """One call's worth of the document: a section, or one step of the build."""
+
+    key: str
+    rule_id: str
+    heading: str  # the heading line the unit starts with, e.g. "## Why This Matters"
+    step: Step | None = None
+    target_lines: int | None = None
+    sources: list[str] = field(default_factory=list)
+    code_blocks: list[Any] = field(default_factory=list)  # document.CodeBlock
+    facts: list[str] = field(default_factory=list)
+    text: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Job:
+    document: str  # workspace-relative target path (records, progress)
+    guide: "StyleGuide"
+    kind: str  # "draft" | "convert"
+    context_block: str  # plan context or the source document (cached per document)
+    outline_prompt: str
+    number: int | None = None
+    title_prefix: str | None = None  # e.g. "POC #61" that the title must carry
+    build_units: Callable[[Outline], list[Unit]] | None = None
+    # Extra per-unit checks (convert: the unit kept the source code blocks it was given).
+    unit_check: Callable[[Unit], list[Finding]] | None = None
+
+
+@dataclass
+class Result:
+    document: str
+    text: str
+    findings: list[Finding]
+    usage: Usage
+    cost_usd: float
+    calls: int
+    rounds: int
+    outline: Outline | None
+    units: list[Unit]
+    notes: list[str] = field(default_factory=list)  # dropped code blocks, lost facts, …
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity >= Severity.ERROR]
+
+
+EventSink = Callable[..., None]
+
+
+def _noop(*_a: Any, **_k: Any) -> None:
+    pass
+
+
+class Generator:
+    def __init__(
+        self,
+        ws: "Workspace | None",
+        provider: Provider,
+        guide: "StyleGuide",
+        *,
+        concurrency: int | None = None,
+        repair_rounds: int | None = None,
+        max_tokens: int | None = None,
+        reference: str | None = None,
+        on_event: EventSink | None = None,
+        record: bool = True,
+    ) -> None:
+        from authorkit.config import ModelConfig
+
+        self.ws = ws
+        self.provider = provider
+        self.guide = guide
+        mc = ws.config.model if ws is not None else ModelConfig()
+        self.model_cfg = mc
+        self.concurrency = concurrency or mc.concurrency
+        self.repair_rounds = mc.repair_rounds if repair_rounds is None else repair_rounds
+        self.max_tokens = max_tokens or mc.max_tokens
+        self.temperature = mc.temperature
+        self.prices = prices_for(mc, provider.model)
+        self.reference = reference
+        self.on_event = on_event or _noop
+        self.record = record and ws is not None
+        self.cancel = threading.Event()
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._warm: dict[str, threading.Event] = {}
+        self._warm_lock = threading.Lock()
+        self._usage: dict[str, Usage] = {}
+        self._calls: dict[str, int] = {}
+        self.system = [Block(prompts.render(ws, "system.j2", guide=guide, rules=guide.section_rules), cache=True)]
+
+    # -- prompts -------------------------------------------------------------------------
+
+    def prefix(self, job: Job) -> list[Block]:
+        blocks = []
+        if self.reference:
+            blocks.append(Block("<reference_example>\nA document in this style that the author accepted; match its depth, tone and formatting.\n\n" + self.reference + "\n</reference_example>", cache=True))
+        blocks.append(Block(job.context_block, cache=True))
+        return blocks
+
+    def request(self, job: Job, task: str, label: str, max_tokens: int | None = None) -> Request:
+        return Request(
+            system=self.system,
+            user=[*self.prefix(job), Block(task)],
+            max_tokens=max_tokens or self.max_tokens,
+            temperature=self.temperature,
+            label=label,
+            document=job.document,
+        )
+
+    # -- one call --------------------------------------------------------------------------
+
+    def call(self, job: Job, request: Request) -> str:
+        """Stream one request within the concurrency limit, recording usage and cost."""
+        if self.cancel.is_set():
+            raise Cancelled()
+        # Calls sharing a prefix wait for the first one to start answering, so the prefix is
+        # written to the cache once and read by all the others.
+        key = hashlib.sha1("\0".join(b.text for b in (*request.system, *request.user[:1])).encode()).hexdigest()
+        with self._warm_lock:
+            warm = self._warm.get(key)
+            first = warm is None
+            if first:
+                warm = self._warm[key] = threading.Event()
+        assert warm is not None
+        if not first:
+            while not warm.wait(0.2):
+                if self.cancel.is_set():
+                    raise Cancelled()
+        streamed = [0]
+
+        def on_text(chunk: str) -> None:
+            if self.cancel.is_set():
+                raise Cancelled()
+            if first and not warm.is_set():
+                warm.set()
+            streamed[0] += len(chunk)
+            self.on_event("text", document=job.document, label=request.label, chars=len(chunk))
+
+        with self._slots:
+            if self.cancel.is_set():
+                raise Cancelled()
+            self.on_event("call_start", document=job.document, label=request.label)
+            try:
+                completion = self.provider.stream(request, on_text)
+            finally:
+                if first:
+                    warm.set()
+        usd = cost(completion.usage, self.prices)
+        self.on_event("call_end", document=job.document, label=request.label, usage=completion.usage, cost=usd)
+        self._usage[job.document] = self._usage.get(job.document, Usage()) + completion.usage
+        self._calls[job.document] = self._calls.get(job.document, 0) + completion.calls
+        if self.record and self.provider.generative:
+            from authorkit.session import record
+
+            record(
+                self.ws,  # type: ignore[arg-type]
+                "model_call",
+                model=completion.model,
+                document=job.document,
+                label=request.label,
+                **completion.usage.as_dict(),
+                cost_usd=round(usd, 6),
+            )
+        return completion.text
+
+    # -- the whole flow ----------------------------------------------------------------------
+
+    def outline(self, job: Job) -> Outline:
+        task = job.outline_prompt
+        last_error = ""
+        for attempt in range(2):
+            text = self.call(job, self.request(job, task + last_error, "outline", max_tokens=min(self.max_tokens, 4096)))
+            try:
+                outline = parse_outline(text)
+            except (ValueError, ValidationError) as exc:
+                last_error = f"\n\nYour previous reply was not valid: {str(exc)[:500]}. Reply with the JSON object only."
+                continue
+            if job.title_prefix and job.title_prefix.lower() not in outline.title.lower():
+                rest = re.sub(r"^[^:]*#\d+\s*:\s*", "", outline.title)
+                outline.title = f"{job.title_prefix}: {rest}"
+            return outline
+        raise ProviderError(f"the outline for {job.document} was not valid JSON twice; nothing was written", hint="try again, or another --model")
+
+    def run(self, job: Job) -> Result:
+        self.on_event("doc_start", document=job.document)
+        outline = self.outline(job)
+        units = (job.build_units or (lambda o: default_units(self.guide, o)))(outline)
+        self.on_event("units", document=job.document, count=len(units))
+        outline_json = outline.model_dump_json(indent=1, exclude_defaults=True)
+
+        def write(unit: Unit) -> None:
+            task = prompts.render(
+                self.ws, "section.j2", unit=unit, outline_json=outline_json, heading=unit.heading.lstrip("# "),
+                rule=_rule(self.guide, unit.rule_id), target_lines=unit.target_lines, sources=unit.sources,
+                code_blocks=unit.code_blocks, facts=unit.facts, extra="",
+            )
+            unit.text = clean_unit(self.call(job, self.request(job, task, f"section:{unit.key}")), unit)
+
+        def repair(unit: Unit) -> None:
+            task = prompts.render(self.ws, "repair.j2", heading=unit.heading.lstrip("# "), text=unit.text, findings=unit.findings)
+            unit.text = clean_unit(self.call(job, self.request(job, task, f"repair:{unit.key}")), unit)
+
+        self._parallel(write, units)
+        text, spans = assemble(self.guide, outline, units)
+        findings = self.check(job, text)
+        rounds = 0
+        while rounds < self.repair_rounds:
+            todo = assign_findings(findings, units, spans, self.guide, job)
+            if job.unit_check is not None:
+                for u in units:
+                    u.findings += job.unit_check(u)
+                todo = [u for u in units if u.findings]
+            if not todo:
+                break
+            rounds += 1
+            self.on_event("repair", document=job.document, round=rounds, units=len(todo))
+            self._parallel(repair, todo)
+            text, spans = assemble(self.guide, outline, units)
+            findings = self.check(job, text)
+        usage = self._usage.get(job.document, Usage())
+        return Result(job.document, text, findings, usage, cost(usage, self.prices), self._calls.get(job.document, 0), rounds, outline, units)
+
+    def check(self, job: Job, text: str) -> list[Finding]:
+        from authorkit.check import check_text
+
+        return check_text(text, self.guide, job.document)
+
+    def _parallel(self, fn: Callable[[Unit], None], units: list[Unit]) -> None:
+        if not units:
+            return
+        with ThreadPoolExecutor(max_workers=min(len(units), 32), thread_name_prefix="unit") as pool:
+            futures = [pool.submit(fn, u) for u in units]
+            errors = []
+            for f in futures:
+                try:
+                    f.result()
+                except BaseException as exc:  # stop the rest promptly, then re-raise the first
+                    self.cancel.set() if isinstance(exc, Cancelled) else None
+                    errors.append(exc)
+            if errors:
+                raise errors[0]
+
+
+# --- units from an outline ----------------------------------------------------------------
+
+
+def _rule(guide: "StyleGuide", rule_id: str) -> "SectionRule | None":
+    return next((r for r in guide.section_rules if r.id == rule_id), None)
+
+
+def steps_rule(guide: "StyleGuide") -> "SectionRule | None":
+    return next((r for r in guide.section_rules if any(e.type == "steps" for e in r.elements)), None)
+
+
+def default_units(guide: "StyleGuide", outline: Outline) -> list[Unit]:
+    """One unit per section of the guide; the build is split into one unit per step, all
+    written against the outline's file names and identifiers so the code stays consistent."""
+    rules = guide.section_rules
+    srule = steps_rule(guide)
+    target = (guide.lines.target or guide.lines.min or 0) if guide.lines else 0
+    n_steps = len(outline.steps) if srule is not None else 0
+    # The build carries about half of a tutorial's lines.
+    build_share = 0.5 if n_steps else 0.0
+    others = max(1, len(rules) - (1 if srule else 0))
+    per_other = int(target * (1 - build_share) / others) if target else None
+    per_step = int(target * build_share / n_steps) if target and n_steps else None
+    units: list[Unit] = []
+    for r in rules:
+        heading = "#" * r.level + " " + r.headings[0]
+        if r is srule and n_steps:
+            for s in outline.steps:
+                units.append(Unit(f"{r.id}/step-{s.number}", r.id, f"### Step {s.number}: {s.title}", step=s, target_lines=per_step))
+        else:
+            units.append(Unit(r.id, r.id, heading, target_lines=per_other))
+    return units
+
+
+_FENCE_WRAP = re.compile(r"\A\s*```(?:markdown|md)?\s*\n(.*)\n```\s*\Z", re.S)
+
+
+def clean_unit(text: str, unit: Unit) -> str:
+    """Strip a fence wrapped round the whole reply and make sure the unit starts with its heading."""
+    m = _FENCE_WRAP.match(text)
+    if m:
+        text = m.group(1)
+    text = text.strip("\n")
+    lines = text.splitlines()
+    # Drop a repeated document title or preamble before the unit's own heading.
+    level = len(unit.heading) - len(unit.heading.lstrip("#"))
+    for i, ln in enumerate(lines[:5]):
+        if re.match(r"#{%d}\s" % level, ln):
+            lines = lines[i:]
+            break
+    else:
+        lines = [unit.heading, "", *lines]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def assemble(guide: "StyleGuide", outline: Outline, units: list[Unit]) -> tuple[str, dict[str, tuple[int, int]]]:
+    """The document in the guide's order, and each unit's (first, last) line in it."""
+    out: list[str] = [f"# {outline.title}", ""]
+    spans: dict[str, tuple[int, int]] = {}
+    srule = steps_rule(guide)
+    current_rule = None
+    for u in units:
+        if u.step is not None and current_rule != u.rule_id and srule is not None:
+            out += ["#" * srule.level + " " + srule.headings[0], ""]
+            spans[u.rule_id] = (len(out) - 1, len(out) - 1)
+        current_rule = u.rule_id
+        start = len(out) + 1
+        body = u.text.rstrip("\n").splitlines()
+        out += body + [""]
+        spans[u.key] = (start, start + len(body) - 1)
+    return "\n".join(out).rstrip() + "\n", spans
+
+
+def assign_findings(findings: list[Finding], units: list[Unit], spans: dict[str, tuple[int, int]], guide: "StyleGuide", job: Job) -> list[Unit]:
+    """Errors sent back to the units they belong to; returns the units to regenerate."""
+    for u in units:
+        u.findings = []
+    by_key = {u.key: u for u in units}
+    step_units = [u for u in units if u.step is not None]
+    for f in findings:
+        if f.severity < Severity.ERROR:
+            continue
+        targets: list[Unit] = []
+        if f.rule == "section-missing":
+            m = re.search(r"“([^”]+)”", f.message)
+            rule = next((r for r in guide.section_rules if m and r.headings[0] == m.group(1)), None)
+            targets = [u for u in units if rule is not None and u.rule_id == rule.id][:1]
+        elif f.rule in ("doc-too-short", "element-regex") and step_units:
+            targets = step_units
+        else:
+            for key, (a, b) in spans.items():
+                if a <= f.line <= b:
+                    if key in by_key:
+                        targets = [by_key[key]]
+                    else:  # the build's own heading line: every step
+                        targets = [u for u in step_units if u.rule_id == key]
+                    break
+        for u in targets:
+            u.findings.append(f)
+    return [u for u in units if u.findings]
+
+
+# --- draft jobs -----------------------------------------------------------------------------
+
+
+def render_plan_context(context: dict[str, Any]) -> str:
+    """The plan item and what surrounds it, as the cached per-document context block."""
+    item = context.get("item", {})
+    lines = ["<plan_context>", f"Write: {context.get('label') or item.get('title')}"]
+    for key, label in (("plan", "Plan"), ("group", "Part of"), ("theme", "Theme"), ("tier", "Tier"), ("series", "Series")):
+        if context.get(key):
+            lines.append(f"{label}: {context[key]}")
+    for k, v in (item.get("extra") or {}).items():
+        lines.append(f"{k}: {v}")
+    if context.get("siblings"):
+        lines.append("Other items in the same part of the plan: " + "; ".join(context["siblings"]))
+    if context.get("related"):
+        lines.append("Related items (link to them where it helps): " + "; ".join(context["related"]))
+    if context.get("criteria"):
+        lines.append("The plan's success criteria for this kind of document:")
+        lines += [f"- {c}" for c in context["criteria"]]
+    lines.append("</plan_context>")
+    return "\n".join(lines)
+
+
+def draft_job(ws: "Workspace | None", guide: "StyleGuide", context: dict[str, Any], document: str) -> Job:
+    item = context.get("item", {})
+    number = item.get("number")
+    kind = item.get("kind", "poc")
+    prefix = f"{ {'poc': 'POC', 'problem': 'Problem', 'article': 'Article'}.get(kind, kind.title())} #{number}".strip() if number else None
+    srule = steps_rule(guide)
+    min_steps = next((e.min for e in (srule.elements if srule else []) if e.type == "steps"), 3)
+    outline_prompt = prompts.render(
+        ws, "outline.j2", kind=kind, item_title=item.get("title") or context.get("label", ""), number=number,
+        guide=guide, rules=guide.section_rules, min_steps=max(min_steps, 4),
+    )
+    return Job(document, guide, "draft", render_plan_context(context), outline_prompt, number=number, title_prefix=prefix)
+
+
+def dry_run_plan(gen: Generator, job: Job, n_units: int) -> dict[str, Any]:
+    """Prompts and token estimates for a run, without calling the provider."""
+    outline_req = gen.request(job, job.outline_prompt, "outline")
+    prefix_tokens = sum(estimate_tokens(b.text) for b in (*outline_req.system, *outline_req.user[:-1]))
+    return {
+        "document": job.document,
+        "calls": 1 + n_units,
+        "prefix_tokens": prefix_tokens,
+        "outline_task_tokens": estimate_tokens(job.outline_prompt),
+        "system": outline_req.system[0].text,
+        "prefix": [b.text for b in outline_req.user[:-1]],
+        "outline_prompt": job.outline_prompt,
+    }
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+class ProgressDisplay:
+    """Sections, tokens streamed and cost while a run goes: a rich display on a terminal,
+    plain lines otherwise. Pass `display.event` as the generator's `on_event`."""
+
+    def __init__(self, documents: list[str], *, tty: bool, prices: Any = None, stream: Any = None) -> None:
+        import sys
+
+        self.tty = tty
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
+        self.chars: dict[str, int] = {}
+        self.cost: dict[str, float] = {}
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.total_task: Any = None
+        self.documents = documents
+        if tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[tokens]:>7} tok  ${task.fields[cost]:.4f}"), TimeElapsedColumn(),
+                console=Console(file=self.stream), transient=False,
+            )
+            for d in documents:
+                self.tasks[d] = self.progress.add_task(d, total=None, tokens=0, cost=0.0)
+            if len(documents) > 1:
+                self.total_task = self.progress.add_task("total", total=len(documents), tokens=0, cost=0.0)
+
+    def __enter__(self) -> "ProgressDisplay":
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def _say(self, text: str) -> None:
+        with self.lock:
+            print(text, file=self.stream, flush=True)
+
+    def _totals(self) -> tuple[int, float]:
+        return sum(self.chars.values()) // 4, sum(self.cost.values())
+
+    def event(self, kind: str, **d: Any) -> None:
+        doc = d.get("document", "")
+        if kind == "text":
+            with self.lock:
+                self.chars[doc] = self.chars.get(doc, 0) + d["chars"]
+            if self.progress is not None and doc in self.tasks:
+                self.progress.update(self.tasks[doc], tokens=self.chars[doc] // 4)
+                if self.total_task is not None:
+                    self.progress.update(self.total_task, tokens=self._totals()[0])
+            return
+        if kind == "units":
+            if self.progress is not None and doc in self.tasks:
+                self.progress.update(self.tasks[doc], total=d["count"] + 1)
+            else:
+                self._say(f"{doc}: outline ready, writing {d['count']} sections")
+        elif kind == "call_end":
+            with self.lock:
+                self.cost[doc] = self.cost.get(doc, 0.0) + d["cost"]
+            if self.progress is not None and doc in self.tasks:
+                self.progress.update(self.tasks[doc], advance=1, cost=self.cost[doc])
+                if self.total_task is not None:
+                    self.progress.update(self.total_task, cost=self._totals()[1])
+            else:
+                u = d["usage"]
+                self._say(f"{doc}: {d['label']} done ({u.output_tokens} tokens out, cache read {u.cache_read_tokens}, ${d['cost']:.4f})")
+        elif kind == "repair":
+            if self.progress is not None and doc in self.tasks:
+                tid = self.tasks[doc]
+                total = next((t.total for t in self.progress.tasks if t.id == tid), 0) or 0
+                self.progress.update(tid, total=total + d["units"], description=f"{doc} (repair {d['round']})")
+            else:
+                self._say(f"{doc}: repair round {d['round']} for {d['units']} section(s)")
+
+    def document_done(self, doc: str, status: str) -> None:
+        if self.progress is not None:
+            if doc in self.tasks:
+                self.progress.update(self.tasks[doc], description=f"{doc} [{status}]")
+            if self.total_task is not None:
+                self.progress.update(self.total_task, advance=1)

@@ -1,0 +1,19 @@
+"""Run the real `authorkit` entry point in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    e = dict(os.environ)
+    e.pop("ANTHROPIC_API_KEY", None)
+    e.pop("ANTHROPIC_BASE_URL", None)
+    e["NO_COLOR"] = "1"
+    e["AUTHORKIT_CACHE_DIR"] = str(Path(cwd) / ".cache-test")
+    if env:
+        e.update(env)
+    return subprocess.run([sys.executable, "-m", "authorkit", *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)

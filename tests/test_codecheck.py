@@ -1,0 +1,212 @@
+"""Code-block validation: real parsers per language, exact document lines, lenient where the
+document says the code is a bad example, a sketch or output; external checkers batched."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from authorkit import codecheck
+from authorkit.codecheck import CodeStats, check_documents
+from authorkit.document import Document, parse
+
+HAS_NODE = shutil.which("node") is not None
+HAS_BASH = shutil.which("bash") is not None
+
+
+def _doc(fixtures: Path, name: str) -> Document:
+    return parse((fixtures / "code" / name).read_text(encoding="utf-8"))
+
+
+def _line_of(doc: Document, needle: str) -> int:
+    hits = [i for i, line in enumerate(doc.lines, 1) if needle in line]
+    assert len(hits) == 1, f"fixture must contain {needle!r} exactly once"
+    return hits[0]
+
+
+def _modes(doc: Document) -> dict[int, str]:
+    """What the lead's engine derives from the tutorial guide: Extend It = sketch, Expected Output = output."""
+    modes: dict[int, str] = {}
+    for h in doc.headings:
+        end = next((n.line - 1 for n in doc.headings if n.line > h.line and n.level <= h.level), doc.line_count)
+        if h.norm.startswith("extend it"):
+            modes.update({b.line: "sketch" for b in doc.code_in(h.line, end)})
+        elif h.norm.startswith("expected output"):
+            modes.update({b.line: "output" for b in doc.code_in(h.line, end)})
+    return modes
+
+
+def _check(doc: Document, modes: dict[int, str] | None = None, stats: CodeStats | None = None):
+    return check_documents([(doc, None, modes if modes is not None else _modes(doc))], stats=stats)[0]
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_valid_blocks_in_every_language_pass_and_are_counted(fixtures):
+    doc = _doc(fixtures, "good.md")
+    stats = CodeStats()
+    findings = _check(doc, stats=stats)
+    assert findings == []
+    for lang in ("python", "json", "yaml", "compose", "sql", "shell", "js", "dockerfile", "toml", "ini", "graphql"):
+        assert stats.checked[lang] >= 1, lang
+    skipped = {s.lang: s.reason for s in stats.skipped}
+    assert set(skipped) == {"rust", "proto"}  # text, diff and bare output blocks are not code at all
+    assert "protobuf" in skipped["proto"]
+    assert codecheck.last_stats() is stats
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_each_broken_block_is_reported_at_its_document_line(fixtures):
+    doc = _doc(fixtures, "broken.md")
+    findings = _check(doc)
+    expected = {
+        "def area(w, h:": "Python",
+        '"version": "1.0.0"': "JSON",
+        "  zone: a": "YAML",
+        "  worker:": "Docker Compose",
+        "CREATE TABLE c (id INT name TEXT);": "SQL",
+        "SELECT count(*": "SQL",
+        "UPSERTT INTO stock VALUES (1);": "SQL",
+        "fi": "shell",
+        "const b = {;": "JavaScript",
+        "export const x = ;": "JavaScript",
+        "COPPY . .": "Dockerfile",
+        "port =": "TOML",
+        "listen_port = 6432": "INI",
+        "item(sku: ID!: Item": "GraphQL",
+    }
+    got = {(f.line, f.message.split(" syntax error")[0]) for f in findings}
+    want = {(_line_of_exact(doc, k), v) for k, v in expected.items()}
+    assert got == want
+    assert all(f.rule == "code-syntax" and str(f.severity) == "error" for f in findings)
+
+
+def _line_of_exact(doc: Document, needle: str) -> int:
+    hits = [i for i, line in enumerate(doc.lines, 1) if line.strip() == needle.strip()]
+    assert len(hits) == 1, needle
+    return hits[0]
+
+
+@pytest.mark.skipif(not HAS_NODE, reason="needs node")
+def test_placeholders_fire_in_build_code_but_not_in_bad_examples_pairs_or_sketches(fixtures):
+    doc = _doc(fixtures, "placeholders.md")
+    findings = _check(doc)
+    got = sorted((f.line, f.rule) for f in findings)
+    # The first build block's stand-in, elision and key; python's elision and token; SQL's elision.
+    build = [
+        ("const { Pool }", 1),  # anchor: the stand-in is on the line after
+        ("// ... rest of the code", 0),
+        ("your-api-key", 0),
+        ("# ... (rest)", 0),
+        ("<your-token>", 0),
+        ("-- ...", 0),
+    ]
+    want = sorted((_line_of(doc, n) + off, "code-placeholder") for n, off in build)
+    assert got == want
+    # Spread syntax is code, not an ellipsis.
+    assert _line_of(doc, "[...items]") not in {f.line for f in findings}
+
+
+def test_problem_and_output_modes_silence_a_broken_block():
+    text = "# T\n\n## Mistakes\n\n```python\ndef f(:\n```\n\n## Output\n\n```json\n{not json\n```\n"
+    doc = parse(text)
+    assert len(_check(doc, {})) == 2
+    modes = {doc.code_blocks[0].line: "problem", doc.code_blocks[1].line: "output"}
+    stats = CodeStats()
+    assert _check(doc, modes, stats) == []
+    assert stats.lenient == 1
+
+
+def test_bad_example_marker_in_heading_text_or_code_comment():
+    text = (
+        "# T\n\n## Compare\n\n### ❌ Without a pool\n\n```python\nconn = connect(\n```\n\n"
+        "### Fixed version\n\nWrong way first:\n\n```python\nx = [\n```\n\n"
+        "### Plain\n\n```python\n# ❌ do not do this\ny = (\n```\n\n"
+        "### Real\n\n```python\nz = {\n```\n"
+    )
+    doc = parse(text)
+    findings = _check(doc, {})
+    assert [f.line for f in findings] == [_line_of(doc, "z = {")]
+
+
+@pytest.mark.skipif(not HAS_BASH, reason="needs bash")
+def test_shell_session_checks_commands_not_output():
+    text = "# T\n\n```bash\n$ echo 'hi'\nhi there (with an unbalanced quote ')\n$ if true; then\n> x\n```\n"
+    doc = parse(text)
+    findings = _check(doc, {})
+    # Only the prompt lines are code: the `if` without `fi` is the one real error.
+    assert len(findings) == 1 and findings[0].rule == "code-syntax"
+
+
+def test_js_is_skipped_not_failed_when_node_is_missing(monkeypatch):
+    real_which = shutil.which
+    monkeypatch.setattr(codecheck.shutil, "which", lambda name: None if name == "node" else real_which(name))
+    doc = parse("# T\n\n```js\nconst a = {;\n```\n")
+    stats = CodeStats()
+    assert _check(doc, {}, stats) == []
+    assert [(s.lang, s.reason) for s in stats.skipped] == [("js", "node is not installed")]
+
+
+@pytest.mark.skipif(not HAS_NODE, reason="needs node")
+def test_typescript_is_checked_or_reported_skipped_never_a_false_error():
+    doc = parse("# T\n\n```typescript\ninterface Item { sku: string }\nconst qty: number = 3;\n```\n")
+    stats = CodeStats()
+    assert _check(doc, {}, stats) == []
+    assert stats.checked["ts"] == 1 or [s.lang for s in stats.skipped] == ["ts"]
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_one_node_and_one_bash_process_per_call_whatever_the_block_count(monkeypatch):
+    calls: list[str] = []
+    real_run = subprocess.run
+
+    def counting_run(args, *a, **kw):
+        calls.append(Path(args[0]).name)
+        return real_run(args, *a, **kw)
+
+    monkeypatch.setattr(codecheck.subprocess, "run", counting_run)
+    block = "```js\nconst a = 1;\n```\n\n```bash\necho hi\n```\n\n"
+    docs = [parse("# D\n\n" + block * 10 + "```js\nlet x = ;\n```\n") for _ in range(5)]
+    results = check_documents([(d, None, {}) for d in docs])
+    assert sorted(calls) == ["bash", "node"]
+    # Findings land in the right document, at the right line.
+    for d, res in zip(docs, results):
+        assert [f.line for f in res] == [_line_of(d, "let x = ;")]
+
+
+def test_sql_lenient_on_postgres_constructs_but_catches_real_mistakes():
+    ok = (
+        "# T\n\n```sql\nCREATE TABLE ev (id BIGINT GENERATED ALWAYS AS IDENTITY, at DATE) PARTITION BY LIST (at);\n"
+        "ALTER TABLE ev ATTACH PARTITION ev_1 FOR VALUES IN ('2025-01-01');\n"
+        "NOTIFY ev_channel, 'payload';\nCLUSTER ev USING ev_pkey;\n"
+        "SELECT * FROM ev WHERE id = :'target_id';\n```\n"
+    )
+    assert _check(parse(ok), {}) == []
+    bad = "# T\n\n```sql\nINSERT INTO ev (id) VALUES (1;\nSELECT 'unterminated;\n```\n"
+    doc = parse(bad)
+    findings = _check(doc, {})
+    assert [f.line for f in findings] == [_line_of(doc, "VALUES (1;"), _line_of(doc, "'unterminated")]
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_no_false_alarms_on_the_accepted_samples(samples):
+    for name in ("database-crud.md", "postgresql-partitioning-strategies.after.md"):
+        doc = parse((samples / name).read_text(encoding="utf-8"))
+        stats = CodeStats()
+        findings = _check(doc, stats=stats)
+        assert findings == [], (name, [(f.line, f.message) for f in findings])
+        assert stats.checked["js"] >= 2 and stats.checked["sql"] >= 1
+
+
+@pytest.mark.skipif(not HAS_NODE, reason="needs node")
+def test_placeholder_in_the_accepted_sample_fires_once_the_bad_marker_is_gone(samples):
+    """The sample's `{ /* config */ }` is silent only because it sits under a ❌ example."""
+    text = (samples / "database-crud.md").read_text(encoding="utf-8")
+    doc = parse(text)
+    bad = next(b for b in doc.code_blocks if "/* config */" in b.code)
+    stripped = text.replace("❌", "").replace("Bad approach", "First approach")
+    doc2 = parse(stripped)
+    findings = [f for f in _check(doc2) if f.rule == "code-placeholder"]
+    assert bad.line + 1 + next(i for i, l in enumerate(bad.code.split("\n")) if "/* config */" in l) in {f.line for f in findings}

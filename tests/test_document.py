@@ -1,0 +1,92 @@
+"""Parsing: headings (never inside code), code blocks, tables, sections, heading normalisation."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from authorkit.check import check_text
+from authorkit.document import normalize_heading, parse, step_number
+from authorkit.matching import score_heading
+from authorkit.styleguide import load_guides
+
+DOC = """---
+title: front matter is not a heading
+---
+# POC #3: Title
+
+## What You'll Build
+
+```bash
+# not a heading
+## nor this
+```
+
+- item
+  ```js
+  const nested = true;
+  ```
+
+| Company | Scale |
+|---------|-------|
+| Acme | 1M |
+
+Setext Heading
+--------------
+
+### Step 1: Go
+"""
+
+
+def test_structure_and_lines() -> None:
+    d = parse(DOC)
+    assert [(h.level, h.text, h.line) for h in d.headings] == [
+        (1, "POC #3: Title", 4),
+        (2, "What You'll Build", 6),
+        (2, "Setext Heading", 22),
+        (3, "Step 1: Go", 25),
+    ]
+    assert [(b.lang, b.line, b.end_line) for b in d.code_blocks] == [("bash", 8, 11), ("js", 14, 16)]
+    assert d.tables[0].header == ("Company", "Scale") and d.tables[0].line == 18
+    secs = d.sections(2)
+    assert [(s.heading.text, s.start, s.end) for s in secs] == [("What You'll Build", 6, 21), ("Setext Heading", 22, 25)]
+
+
+def test_normalisation_sees_through_decoration() -> None:
+    assert normalize_heading("💰 The $2.3M Problem") == "the $2.3m problem"
+    assert normalize_heading("5️⃣4️⃣ PostgreSQL Partitioning") == "postgresql partitioning"
+    assert normalize_heading("**Step 3: Create Schema**") == "create schema"
+    assert normalize_heading("2. Why This Matters:") == "why this matters"
+    assert normalize_heading("What’s Next?") == "what's next"
+    assert normalize_heading("🏆 *Key Takeaways* !") == "key takeaways"
+    assert step_number("Step 12: Load test") == 12
+
+
+def test_heading_matching_aliases_prefix_and_near_miss() -> None:
+    aliases = ("What You'll Build",)
+    assert score_heading(normalize_heading("🎯 What You'll Build"), aliases, (), 0.86) == 1.0
+    assert score_heading(normalize_heading("The Problem: N+1 Queries"), ("The Problem",), (), 0.86) == 0.95
+    assert 0 < score_heading(normalize_heading("What You'l Buld"), aliases, (), 0.86) < 0.95
+    assert score_heading(normalize_heading("Wrap Up"), aliases, (), 0.86) == 0.0
+
+
+GUIDES = load_guides()
+md_alphabet = string.ascii_letters + string.digits + " #*-_`>|[]()!\n\t~:.✅💰⭐âœ…"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=md_alphabet, max_size=600), st.sampled_from(sorted(GUIDES)))
+def test_random_markdown_never_raises(text: str, style: str) -> None:
+    check_text(text, GUIDES[style], "random.md", code_checks=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=400))
+def test_random_bytes_never_raise(data: bytes) -> None:
+    from authorkit.textio import decode_document
+
+    res = decode_document(data)
+    if res.text is not None:
+        check_text(res.text, GUIDES["tutorial"], "bytes.md", code_checks=False)

@@ -1,0 +1,127 @@
+"""Outline-first generation against the scripted provider and the tutorial style guide."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from authorkit.config import load_workspace
+from authorkit.errors import ProviderError
+from authorkit.findings import Severity
+from authorkit.generate import Generator, draft_job, parse_outline
+from authorkit.providers.fake import FakeProvider
+from authorkit.styleguide import load_guides
+from fake_anthropic import write_from_task
+
+CONTEXT = {
+    "item": {"kind": "poc", "number": 61, "title": "Cache-aside pattern (read-through)", "extra": {"Why Critical": "most read-heavy systems"}},
+    "label": "POC #61: Cache-aside pattern (read-through)",
+    "plan": "Two-week plan",
+    "group": "Week 2 › Day 8",
+    "theme": "Caching",
+    "siblings": ["POC #62: Write-through cache"],
+    "related": ["Article #12: Caching strategies"],
+    "criteria": ["runs with docker compose up", "has benchmarks"],
+}
+
+
+@pytest.fixture
+def guide():
+    return load_guides()["tutorial"]
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return load_workspace(tmp_path)
+
+
+def writer(req):
+    return write_from_task(req.user[-1].text)
+
+
+def test_draft_outline_then_sections_passes_check(ws, guide) -> None:
+    fake = FakeProvider(responder=writer)
+    gen = Generator(ws, fake, guide, reference="# POC #11: A reference tutorial\n\nREFERENCE-MARKER", record=False)
+    result = gen.run(draft_job(ws, guide, CONTEXT, "content/practice-pocs/poc-61.md"))
+    assert [f for f in result.findings if f.severity >= Severity.ERROR] == []
+    assert result.text.startswith("# POC #61: ")
+    first = fake.history[0]
+    assert first.label == "outline"
+    # The cached prefix: the style guide as instructions, the reference, the plan context.
+    assert "What You'll Build" in first.system[0].text and first.system[0].cache
+    assert "REFERENCE-MARKER" in first.user[0].text and first.user[0].cache
+    assert "Cache-aside pattern (read-through)" in first.user[1].text and first.user[1].cache
+    assert "Week 2 › Day 8" in first.user[1].text and "has benchmarks" in first.user[1].text
+    assert "POC #62: Write-through cache" in first.user[1].text
+    assert not first.user[-1].cache
+    # Every later call shares exactly the same prefix (so it is read from the cache).
+    for r in fake.history[1:]:
+        assert [b.text for b in r.user[:-1]] == [b.text for b in first.user[:-1]]
+    labels = [r.label for r in fake.history[1:]]
+    assert "section:what-youll-build" in labels and "section:step-by-step/step-5" in labels
+    # Sections assembled in the guide's order, steps numbered without gaps.
+    heads = re.findall(r"^## (.+)$", result.text, re.M)
+    assert heads[:4] == ["What You'll Build", "Why This Matters", "The Problem", "Step-by-Step Build"]
+    assert re.findall(r"^### Step (\d+)", result.text, re.M) == ["1", "2", "3", "4", "5"]
+
+
+def test_repair_round_fixes_a_missing_section(ws, guide) -> None:
+    seen: list[str] = []
+
+    def responder(req):
+        task = req.user[-1].text
+        seen.append(req.label)
+        if req.label == "section:why-this-matters":
+            return "## Some Background\n\nA paragraph without the table.\n"
+        if req.label == "repair:why-this-matters":
+            assert "missing required section “Why This Matters”" in task
+            return write_from_task(re.sub(r"(?s)^.*", "Write only the section `Why This Matters` (section id: why-this-matters),\n\nIt must contain:\n- a Markdown table whose header has a `Company` column with at least 2 rows\n\n", task))
+        return writer(req)
+
+    gen = Generator(ws, FakeProvider(responder=responder), guide, record=False)
+    result = gen.run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    assert result.rounds == 1
+    assert "repair:why-this-matters" in seen
+    assert [s for s in seen if s.startswith("repair:")] == ["repair:why-this-matters"]
+    assert result.errors == []
+    assert "## Why This Matters" in result.text and "| Company |" in result.text
+
+
+def test_repair_rounds_are_bounded(ws, guide) -> None:
+    def responder(req):
+        if req.label.endswith("why-this-matters"):
+            return "## Some Background\n\nStill no table.\n"
+        return writer(req)
+
+    fake = FakeProvider(responder=responder)
+    result = Generator(ws, fake, guide, repair_rounds=2, record=False).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    assert result.rounds == 2
+    assert sum(r.label == "repair:why-this-matters" for r in fake.history) == 2
+    assert any(f.rule == "section-missing" for f in result.errors)
+
+
+def test_invalid_outline_is_asked_again_then_fails(ws, guide) -> None:
+    fake = FakeProvider().enqueue("not json at all", '{"title": ""}')
+    with pytest.raises(ProviderError, match="outline .* not valid JSON"):
+        Generator(ws, fake, guide, record=False).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    assert "Your previous reply was not valid" in fake.history[1].user[-1].text
+
+
+def test_outline_title_gets_the_poc_number() -> None:
+    o = parse_outline('Here you go:\n```json\n{"title": "# Cache-Aside", "steps": [{"number": 3, "title": "b"}, {"number": 1, "title": "a"}]}\n```')
+    assert o.title == "Cache-Aside"
+    assert [(s.number, s.title) for s in o.steps] == [(1, "a"), (2, "b")]
+
+
+def test_model_calls_are_recorded_with_cost(tmp_path, guide) -> None:
+    (tmp_path / "authorkit.toml").write_text("[model.prices]\ninput = 3.0\noutput = 15.0\n")
+    ws = load_workspace(tmp_path)
+    Generator(ws, FakeProvider(responder=writer), guide).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    from authorkit.session import Session
+
+    events = [e for e in Session.current(ws, create=False).events() if e["event"] == "model_call"]
+    assert len(events) >= 10
+    e = events[0]
+    assert e["document"] == "poc-61.md" and e["model"] == "fake-model"
+    assert e["cost_usd"] == pytest.approx((e["input_tokens"] * 3 + e["output_tokens"] * 15) / 1e6, rel=1e-3)
