@@ -83,7 +83,7 @@ class FakeAnthropic:
         self._seen_prefixes: set[str] = set()
         self._lock = threading.Lock()
         self.batches: dict[str, dict[str, Any]] = {}
-        self.batch_fail: set[str] = set()  # custom_ids that come back errored
+        self.batch_fail: set[str] = set()  # custom_ids that come back errored (once)
 
     def enqueue(self, *replies: Reply | str) -> "FakeAnthropic":
         with self._lock:
@@ -180,6 +180,7 @@ class FakeAnthropic:
         for req in body.get("requests", []):
             params = req["params"]
             if req["custom_id"] in self.batch_fail:
+                self.batch_fail.discard(req["custom_id"])  # fails once, succeeds when retried
                 results.append({"custom_id": req["custom_id"], "result": {"type": "errored", "error": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}}})
                 continue
             reply = self.next_reply(params)

@@ -59,3 +59,17 @@ def test_every_rule_fixture_family_is_exercised() -> None:
     for rule in ["section-forbidden", "section-missing", "section-order", "element-checklist", "element-field",
                  "element-table", "element-steps", "element-code", "element-mermaid", "placeholder", "mojibake", "title-format"]:
         assert rule in expected_rules, f"no fixture marks {rule}"
+
+
+def test_md043_wildcards() -> None:
+    from authorkit.styleguide import parse_guide
+
+    guide = parse_guide(
+        "name: w\ntitle: {required: false}\nsections:\n  - id: a\n    headings: [Alpha]\n  - '+'\n  - id: b\n    headings: [Beta]\n  - '?'\n  - id: c\n    headings: [Gamma]\n",
+        "w.yaml",
+    )
+    rules = lambda text: [f.rule for f in check_text(text, guide, "w.md", code_checks=False)]  # noqa: E731
+    assert rules("## Alpha\n## Extra\n## Beta\n## Gamma\n") == []
+    assert rules("## Alpha\n## Beta\n## Gamma\n") == ["section-missing-between"]
+    assert rules("## Alpha\n## X\n## Beta\n## One\n## Gamma\n") == []
+    assert rules("## Alpha\n## X\n## Beta\n## One\n## Two\n## Gamma\n") == ["section-unknown"]

@@ -167,7 +167,7 @@ def test_one_node_and_one_bash_process_per_call_whatever_the_block_count(monkeyp
         return real_run(args, *a, **kw)
 
     monkeypatch.setattr(codecheck.subprocess, "run", counting_run)
-    block = "```js\nconst a = 1;\n```\n\n```bash\necho hi\n```\n\n"
+    block = "```js\nconst a = 1;\n```\n\n```bash\necho \"hi\" && true\n```\n\n"
     docs = [parse("# D\n\n" + block * 10 + "```js\nlet x = ;\n```\n") for _ in range(5)]
     results = check_documents([(d, None, {}) for d in docs])
     assert sorted(calls) == ["bash", "node"]
@@ -210,3 +210,21 @@ def test_placeholder_in_the_accepted_sample_fires_once_the_bad_marker_is_gone(sa
     doc2 = parse(stripped)
     findings = [f for f in _check(doc2) if f.rule == "code-placeholder"]
     assert bad.line + 1 + next(i for i, l in enumerate(bad.code.split("\n")) if "/* config */" in l) in {f.line for f in findings}
+
+
+@pytest.mark.skipif(not HAS_BASH, reason="needs bash")
+def test_plain_command_blocks_need_no_bash_but_real_scripts_do(monkeypatch):
+    calls: list[str] = []
+    real_run = subprocess.run
+
+    def counting_run(args, *a, **kw):
+        calls.append(Path(args[0]).name)
+        return real_run(args, *a, **kw)
+
+    monkeypatch.setattr(codecheck.subprocess, "run", counting_run)
+    plain = parse("# T\n\n```bash\nnpm install pg\ndocker compose up -d \\\n  --wait\n```\n")
+    assert check_documents([(plain, None, {})]) == [[]]
+    assert calls == []
+    broken = parse("# T\n\n```bash\nnpm install pg\ndone\n```\n")
+    assert [f.line for f in check_documents([(broken, None, {})])[0]] == [5]
+    assert calls == ["bash"]

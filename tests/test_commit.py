@@ -76,10 +76,10 @@ def test_commit_message_and_trailers_exact(repo: Path) -> None:
         "Converted to tutorial:\n"
         "- #54: Table Partitioning (5→16 lines)\n"
         "  content/partitioning.md\n"
-        "- #55: Pooling Connections (new, 5 lines)\n"
+        "- #55: Pooling Connections (new, 5 lines, 2 check errors)\n"
         "  content/pooling.md\n"
         "\n"
-        "Check: 1 of 2 files pass; 2 errors in content/pooling.md\n"
+        "Check: 1 of 2 files pass (2 errors)\n"
         "\n"
         "Co-Authored-By: Claude Sonnet 4.5 <noreply@anthropic.com>\n"
         f"Authorkit-Session: {s.id}\n"
@@ -150,7 +150,7 @@ def test_no_model_call_means_no_co_author(repo: Path) -> None:
     body = git(repo, "log", "-1", "--format=%B")
     assert "Co-Authored-By" not in body
     assert f"Authorkit-Session: {s.id}" in body
-    assert "- notes.md (1→1 lines)" in body
+    assert body.startswith("Update notes.md\n\nUpdated:\n- notes.md (1→1 lines)\n  notes.md\n\nCheck: 1 file not checked\n")
 
 
 def test_refuses_outside_a_git_repository(tmp_path: Path) -> None:
@@ -339,3 +339,77 @@ def test_subject_stays_under_72_characters() -> None:
 def test_pretty_model_names() -> None:
     assert gitops.pretty_model("claude-sonnet-4-5-20250929") == "Claude Sonnet 4.5"
     assert gitops.pretty_model("claude-3-5-haiku-latest") == "Claude 3.5 Haiku"
+
+
+def test_refuses_an_ignored_path(repo: Path) -> None:
+    ws = load_workspace(repo)
+    s = Session.start(ws, "x")
+    (repo / "sessions" / "summary.md").write_text("# Summary\n", encoding="utf-8")
+    before = _state(repo)
+    with pytest.raises(GitError, match=r"ignored by \.gitignore: sessions/summary\.md"):
+        gitops.commit_paths(ws, s, [repo / "sessions" / "summary.md"])
+    assert _state(repo) == before
+
+
+def test_workspace_below_the_repository_root(tmp_path: Path) -> None:
+    r = tmp_path / "mono"
+    site = r / "docs-site"
+    site.mkdir(parents=True)
+    git(r, "init", "-q", "-b", "main")
+    git(r, "config", "user.name", "Dana Writer")
+    git(r, "config", "user.email", "dana@example.org")
+    (site / "authorkit.toml").write_text("", encoding="utf-8")
+    (r / "README.md").write_text("root\n", encoding="utf-8")
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "init")
+    ws = load_workspace(site)
+    s = Session.start(ws, "draft")
+    (site / "pages").mkdir()
+    (site / "pages" / "a.md").write_text(NEW55, encoding="utf-8")
+    record_write(ws, "pages/a.md", action="drafted", before=None, after=NEW55, title="POC #55: Pooling Connections", errors=0)
+    gitops.commit_paths(ws, s)
+    assert git(r, "show", "--name-only", "--format=", "HEAD").split() == ["docs-site/pages/a.md"]
+    assert "  docs-site/pages/a.md\n" in git(r, "log", "-1", "--format=%B")
+    assert [e["paths"] for e in s.events() if e["event"] == "commit"] == [["pages/a.md"]]
+
+
+def test_navigation_rides_along_and_failed_drafts_stay_out(repo: Path) -> None:
+    ws = load_workspace(repo)
+    s = Session.start(ws, "draft two")
+    meta_old = "export default {\n  a: 'A',\n}\n"
+    (repo / "content" / "_meta.js").write_text(meta_old, encoding="utf-8")
+    git(repo, "add", "content/_meta.js")
+    git(repo, "commit", "-q", "-m", "nav")
+    meta1 = meta_old.replace("}\n", "  pooling: 'Pooling',\n}\n")
+    meta2 = meta1.replace("}\n", "  queues: 'Queues',\n}\n")
+    (repo / "content" / "pooling.md").write_text(NEW55, encoding="utf-8")
+    record_write(ws, "content/pooling.md", action="drafted", before=None, after=NEW55, title="POC #55: Pooling Connections", errors=0)
+    (repo / "content" / "_meta.js").write_text(meta1, encoding="utf-8")
+    record_write(ws, "content/_meta.js", action="navigation", before=meta_old, after=meta1, title="navigation: pooling")
+    (repo / "content" / "_meta.js").write_text(meta2, encoding="utf-8")
+    record_write(ws, "content/_meta.js", action="navigation", before=meta1, after=meta2, title="navigation: queues")
+    (repo / "content" / "queues.failed.md").write_text("# POC #56: Queues\n", encoding="utf-8")
+    record_write(ws, "content/queues.failed.md", action="failed-draft", before=None, after="# POC #56: Queues\n", title="POC #56: Queues", errors=7)
+    gitops.commit_paths(ws, s)
+    body = git(repo, "log", "-1", "--format=%B")
+    assert body.startswith(
+        "Draft POC #55: Pooling Connections\n\nDrafted:\n- #55: Pooling Connections (new, 5 lines)\n  content/pooling.md\n\n"
+        "Navigation:\n- _meta.js: added pooling, queues (3→5 lines)\n  content/_meta.js\n\n"
+    )
+    assert git(repo, "status", "--porcelain").split() == ["??", "content/queues.failed.md"]
+
+
+def test_second_commit_in_a_session_describes_only_what_changed_since(repo: Path) -> None:
+    ws = load_workspace(repo)
+    s = Session.start(ws, "draft then fix")
+    (repo / "content" / "pooling.md").write_text(NEW55, encoding="utf-8")
+    record_write(ws, "content/pooling.md", action="drafted", before=None, after=NEW55, title="POC #55: Pooling Connections", errors=1)
+    gitops.commit_paths(ws, s)
+    fixed = NEW55 + "\n## Why This Matters\n"
+    (repo / "content" / "pooling.md").write_text(fixed, encoding="utf-8")
+    record_write(ws, "content/pooling.md", action="fixed", before=NEW55, after=fixed, title="POC #55: Pooling Connections", errors=0)
+    plan = gitops.plan_commit(ws, s)
+    assert [f.repo_path for f in plan.files] == ["content/pooling.md"]
+    assert "- #55: Pooling Connections (5→7 lines)\n" in plan.message
+    assert "Check: the file passes (0 errors)\n" in plan.message
+    assert plan.subject == "Fix POC #55: Pooling Connections"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from authorkit.document import Document, Section, parse, step_number
+from authorkit.document import Document, LineIndex, Section, parse, step_number
 from authorkit.findings import Finding, Severity, sort_key
 from authorkit.matching import Match, code_modes, match_sections, rule_score
 from authorkit.styleguide import (
@@ -112,8 +112,16 @@ def score_style(doc: Document, guide: StyleGuide, matches: list[Match] | None = 
     return StyleScore(guide.name, round(min(max(score, 0.0), 1.0), 3), sorted(got), missing, forb)
 
 
-def detect_style(doc: Document, guides: dict[str, StyleGuide]) -> tuple[str, float, list[StyleScore]]:
-    scores = sorted((score_style(doc, g) for g in guides.values()), key=lambda s: (-s.score, s.name))
+def detect_style(doc: Document, guides: dict[str, StyleGuide], matches_out: dict[str, list[Match]] | None = None) -> tuple[str, float, list[StyleScore]]:
+    """Best-fitting style, its score, and every style's score. `matches_out` receives each
+    guide's section matches so the caller does not compute them twice."""
+    scored = []
+    for g in guides.values():
+        m = match_sections(doc, g)
+        if matches_out is not None:
+            matches_out[g.name] = m
+        scored.append(score_style(doc, g, m))
+    scores = sorted(scored, key=lambda s: (-s.score, s.name))
     if not scores:
         return "", 0.0, []
     return scores[0].name, scores[0].score, scores
@@ -127,6 +135,9 @@ _PLACEHOLDER_BRACKET = re.compile(
     re.I,
 )
 _HTML_COMMENT = re.compile(r"<!--.*?-->")
+# Only lines that are nothing but a bracketed phrase can be "[Full working code]" placeholders.
+_BRACKET_LINE = re.compile(r"^[ \t]*\[[^\]\n]{1,90}\][ \t]*(?:<!--.*?-->)?[ \t]*$", re.M)
+_YOUR_QUICK = re.compile(r"<[Yy][Oo][Uu][Rr][-_ ]")
 _TODO = re.compile(r"\b(?:TODO|FIXME|TBD)\b")
 _YOUR = re.compile(r"<your[-_ ][^>\n]{1,60}>", re.I)
 _REST_OF_CODE = re.compile(r"(?://|#|--|/\*)\s*(?:\.\.\.|…)\s*(?:\(?\s*)?(?:rest|remaining|more|other|the rest|etc)\b", re.I)
@@ -248,13 +259,14 @@ def _check_structure(ctx: _Ctx, guide: StyleGuide, matches: list[Match]) -> None
     prev_known = -1
     unknown_run: list[Match] = []
 
-    def flush(next_known: int) -> None:
+    def flush(next_known: int, at: Match | None) -> None:
         kinds = [gaps.get(k) for k in range(prev_known, next_known)]
         kinds = [k for k in kinds if k]
         allowed_many = "*" in kinds or "+" in kinds
         allowed_one = "?" in kinds
-        if "+" in kinds and not unknown_run and next_known != len(rules) and prev_known >= 0:
-            pass  # "+" without extra sections is reported only with an explicit guide option
+        if "+" in kinds and not unknown_run and at is not None and prev_known >= 0:
+            ctx.add("section-missing-between", "warning", at.section.start, f"the {guide.name} style expects at least one more section before “{at.section.heading.text}”",
+                    "add the section the style's `+` wildcard stands for")
         for i, u in enumerate(unknown_run):
             if allowed_many or (allowed_one and i == 0):
                 continue
@@ -269,10 +281,10 @@ def _check_structure(ctx: _Ctx, guide: StyleGuide, matches: list[Match]) -> None
             continue
         if not m.rule.ordered:
             continue  # unordered sections do not delimit where extra sections may go
-        flush(rule_index[m.rule.id])
+        flush(rule_index[m.rule.id], m)
         unknown_run = []
         prev_known = rule_index[m.rule.id]
-    flush(len(rules))
+    flush(len(rules), None)
 
 
 def _wildcard_gaps(order: list[Any]) -> dict[int, str]:
@@ -431,28 +443,30 @@ def _check_length(ctx: _Ctx, guide: StyleGuide) -> None:
 
 
 def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
-    from authorkit.fix import looks_mojibake
+    from authorkit.fix import looks_mojibake, suspect_positions
 
     doc = ctx.doc
     mask = ctx.code_mask
-    moj_lines = []
-    for i, ln in enumerate(doc.lines):
-        n = i + 1
-        if ln.isascii():
-            if _TODO.search(ln):
-                ctx.add("placeholder", "error", n, f"placeholder “{_TODO.search(ln).group(0)}”", "replace it with the real content")  # type: ignore[union-attr]
-                continue
-        else:
-            if looks_mojibake(ln):
-                moj_lines.append(n)
-            if _TODO.search(ln):
-                ctx.add("placeholder", "error", n, f"placeholder “{_TODO.search(ln).group(0)}”", "replace it with the real content")  # type: ignore[union-attr]
-                continue
-        if not mask[i]:
-            if "[" in ln and _PLACEHOLDER_BRACKET.match(_HTML_COMMENT.sub("", ln)):
-                ctx.add("placeholder", "error", n, f"placeholder “{ln.strip()}”", "write the content it stands for")
-            elif "<" in ln and _YOUR.search(ln):
-                ctx.add("placeholder", "error", n, f"placeholder “{_YOUR.search(ln).group(0)}”", "give a concrete value")  # type: ignore[union-attr]
+    text = doc.text
+    # Whole-text scans (one regex pass each) instead of per-line work: most lines match nothing.
+    line_at = LineIndex(text)
+
+    todo_lines = set()
+    has = text.__contains__
+    for m in (_TODO.finditer(text) if has("TODO") or has("FIXME") or has("TBD") else ()):
+        n = line_at(m.start())
+        if n not in todo_lines:
+            todo_lines.add(n)
+            ctx.add("placeholder", "error", n, f"placeholder “{m.group(0)}”", "replace it with the real content")
+    moj_lines = sorted({n for n in {line_at(p) for p in sorted(suspect_positions(text))} if looks_mojibake(doc.lines[n - 1])})
+    for m in (_YOUR.finditer(text) if "<" in text and _YOUR_QUICK.search(text) else ()):
+        n = line_at(m.start())
+        if n not in todo_lines and not mask[n - 1]:
+            ctx.add("placeholder", "error", n, f"placeholder “{m.group(0)}”", "give a concrete value")
+    for m in _BRACKET_LINE.finditer(text):
+        n = line_at(m.start())
+        if n not in todo_lines and not mask[n - 1] and _PLACEHOLDER_BRACKET.match(_HTML_COMMENT.sub("", doc.lines[n - 1])):
+            ctx.add("placeholder", "error", n, f"placeholder “{doc.lines[n - 1].strip()}”", "write the content it stands for")
     for b in doc.code_blocks:
         mode = modes.get(b.line, "strict")
         if mode in ("sketch", "output", "problem"):
@@ -460,12 +474,11 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         if b.code.strip() and all(_ELLIPSIS_ONLY.match(x) or not x.strip() for x in b.code.splitlines()):
             ctx.add("placeholder", "error", b.line, "code block contains only an ellipsis", "put the complete code here")
             continue
+        if "..." not in b.code and "…" not in b.code:
+            continue
         for j, cl in enumerate(b.code.splitlines()):
-            if "..." in cl or "…" in cl:
-                if _REST_OF_CODE.search(cl):
-                    ctx.add("placeholder", "error", b.first_code_line + j, f"elided code “{cl.strip()[:60]}”", "write the code out in full")
-                elif "<" in cl and _YOUR.search(cl):
-                    pass
+            if ("..." in cl or "…" in cl) and _REST_OF_CODE.search(cl):
+                ctx.add("placeholder", "error", b.first_code_line + j, f"elided code “{cl.strip()[:60]}”", "write the code out in full")
     if moj_lines:
         first = moj_lines[0]
         more = f" (and {len(moj_lines) - 1} more line{'s' * (len(moj_lines) != 2)})" if len(moj_lines) > 1 else ""
@@ -574,8 +587,9 @@ def check_one(path_str: str, rel: str, style: str, guides: dict[str, StyleGuide]
     text = res.text or ""
     doc = parse(text)
     detected = None
+    all_matches: dict[str, list[Match]] = {}
     if style == "auto":
-        name, score, scores = detect_style(doc, guides)
+        name, score, scores = detect_style(doc, guides, all_matches)
         detected = {"style": name, "score": score, "scores": {s.name: s.score for s in scores}}
         if not name or score < 0.2:
             findings.append(Finding("style-unknown", Severity.WARNING, 1, f"no style fits this document well (best: {name or 'none'} at {score:.2f})",
@@ -588,7 +602,8 @@ def check_one(path_str: str, rel: str, style: str, guides: dict[str, StyleGuide]
         guide, used = guides[style], style
     if guide is not None and overrides and used in overrides:
         guide = guide.with_lines(overrides[used].get("lines"))
-    findings.extend(f.with_path(rel) for f in check_document(doc, guide, code_checks=code_checks))
+    matches = all_matches.get(used) if used else None
+    findings.extend(f.with_path(rel) for f in check_document(doc, guide, code_checks=code_checks, matches=matches))
     findings.sort(key=sort_key)
     return FileResult(rel, used, detected, doc.line_count, findings)
 
@@ -633,6 +648,7 @@ def run_checks(
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
+    load_guides(guides_dir)  # parsed once here; forked workers inherit the cache
     # Balance by size: interleave big and small files so each chunk costs about the same.
     order = sorted(items, key=lambda it: -_size(it[0]))
     n_chunks = max(jobs * 4, 1)

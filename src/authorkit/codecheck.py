@@ -113,6 +113,29 @@ class CodeStats:
     def skipped_by_lang(self) -> Counter:
         return Counter(s.lang for s in self.skipped)
 
+    def __bool__(self) -> bool:
+        return bool(self.checked or self.skipped or self.lenient)
+
+    def __str__(self) -> str:
+        """One line for `check --verbose`: what was parsed, allowed to fail, and skipped."""
+        def counts(c: Counter) -> str:
+            return ", ".join(f"{k} {v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
+        text = f"{sum(self.checked.values())} checked ({counts(self.checked)})" if self.checked else "0 checked"
+        if self.lenient:
+            text += f"; {self.lenient} bad examples or sketches not required to parse"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped ({counts(self.skipped_by_lang())})"
+        return text
+
+    def skipped_lines(self, paths: list[str] | None = None) -> list[str]:
+        """`path:line: lang: reason` for each skipped block (`paths` indexes the call's documents)."""
+        out = []
+        for s in self.skipped:
+            where = paths[s.doc] if paths and s.doc < len(paths) else f"document {s.doc + 1}"
+            out.append(f"{where}:{s.line}: {s.lang or 'no language'}: skipped, {s.reason}")
+        return out
+
 
 _LAST_STATS = CodeStats()
 
@@ -680,9 +703,6 @@ def _sqlglot_verdict(text: str, dialect: str) -> tuple[int, int, str] | None:
 
 # --- shell -----------------------------------------------------------------------------
 
-_PROMPT = re.compile(r"^(\s*)(?:\$|\w[\w.@-]*\s*\$|#)\s")
-
-
 def shell_commands(code: str) -> str:
     """A shell block as a script: `$ ` sessions keep only commands (output lines blanked)."""
     lines = code.split("\n")
@@ -704,11 +724,39 @@ def shell_commands(code: str) -> str:
     return "\n".join(out)
 
 
+_SIMPLE_SHELL_LINE = re.compile(r"^[\w\s./:=,@%+~*#-]*\\?$")
+_SHELL_RESERVED = frozenset("if then else elif fi case esac for select while until do done function time in { } [[ ]] !".split())
+
+
+def _trivially_valid_shell(code: str) -> bool:
+    """Plain commands (no quotes, substitutions, operators or keywords) cannot fail `bash -n`;
+    most tutorial shell blocks are like that, and skipping them saves a process start each."""
+    for line in code.split("\n"):
+        body = line.split(" #", 1)[0] if not line.lstrip().startswith("#") else ""
+        if not _SIMPLE_SHELL_LINE.match(body):
+            return False
+        words = body.split()
+        if words and words[0] in _SHELL_RESERVED:
+            return False
+    return True
+
+
 def _run_bash(codes: list[str]) -> list[list[tuple[int, int, str]]]:
     """`bash -n` every script, in one bash process that loops over the temp files."""
     bash = shutil.which("bash")
-    if bash is None or not codes:
+    todo = [i for i, c in enumerate(codes) if not _trivially_valid_shell(c)]
+    if bash is None or not todo:
         return [[] for _ in codes]
+    if len(todo) < len(codes):
+        sub = _run_bash_all(bash, [codes[i] for i in todo])
+        out: list[list[tuple[int, int, str]]] = [[] for _ in codes]
+        for i, errs in zip(todo, sub):
+            out[i] = errs
+        return out
+    return _run_bash_all(bash, codes)
+
+
+def _run_bash_all(bash: str, codes: list[str]) -> list[list[tuple[int, int, str]]]:
     with tempfile.TemporaryDirectory(prefix="authorkit-sh-") as tmp:
         paths = []
         for i, code in enumerate(codes):

@@ -126,7 +126,7 @@ def convert_job(ws: "Workspace | None", guide: "StyleGuide", source: str, docume
     outline_prompt = prompts.render(ws, "convert.j2", source_sections=[s.label for s in sections], guide=guide, rules=guide.section_rules, source_style=source_style)
     number = _number_in(parse(source).title.text if parse(source).title else "")
     job = Job(document, guide, "convert", context, outline_prompt, number=number, title_prefix=f"POC #{number}" if number and "POC" in (guide.title.example or "") else None)
-    job.build_units = lambda outline: convert_units(guide, outline, sections)
+    job.build_units = lambda outline: convert_units(guide, outline, sections, target_length(guide, line_count(source)))
     job.unit_check = _code_check
     return job, sections
 
@@ -144,8 +144,19 @@ def _code_check(unit: Unit) -> list[Finding]:
     return out
 
 
-def convert_units(guide: "StyleGuide", outline: Outline, sections: list[SourceSection]) -> list[Unit]:
-    units = default_units(guide, outline)
+def target_length(guide: "StyleGuide", source_lines: int) -> int:
+    """A rewrite keeps the source's substance: about 30% longer, within the style's range."""
+    want = int(source_lines * 1.3)
+    if guide.lines:
+        if guide.lines.min:
+            want = max(want, guide.lines.min + guide.lines.min // 10)
+        if guide.lines.max:
+            want = min(want, guide.lines.max)
+    return want
+
+
+def convert_units(guide: "StyleGuide", outline: Outline, sections: list[SourceSection], target: int | None = None) -> list[Unit]:
+    units = default_units(guide, outline, target)
     by_rule: dict[str, list[Unit]] = {}
     for u in units:
         by_rule.setdefault(u.rule_id, []).append(u)

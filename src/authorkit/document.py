@@ -8,7 +8,6 @@ appended, and nested tokens are located by searching inside their parent's span.
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Iterator
 import mistune
 from mistune.core import BlockState
 
+_NEWLINE = re.compile("\n")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*\n", re.S)
 
 
@@ -62,6 +62,25 @@ class Section:
         return self.end - self.start + 1
 
 
+class LineIndex:
+    """Offset -> 1-based line. Lookups mostly move forward, so count newlines incrementally
+    (str.count runs in C) instead of building a table of every line start."""
+
+    __slots__ = ("text", "_off", "_line")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._off = 0
+        self._line = 1
+
+    def __call__(self, offset: int) -> int:
+        if offset < self._off:
+            self._off, self._line = 0, 1
+        self._line += self.text.count("\n", self._off, offset)
+        self._off = offset
+        return self._line
+
+
 @dataclass
 class Document:
     text: str
@@ -87,6 +106,12 @@ class Document:
         if level is None:
             levels = sorted({h.level for h in self.headings if h.level > 1})
             level = levels[0] if levels else 2
+        cache = self.__dict__.setdefault("_section_cache", {})
+        if level not in cache:
+            cache[level] = self._sections(level)
+        return cache[level]
+
+    def _sections(self, level: int) -> list[Section]:
         out: list[Section] = []
         hs = self.headings
         for i, h in enumerate(hs):
@@ -213,12 +238,21 @@ class _PositionState(BlockState):
 
 
 _MARKDOWN = mistune.create_markdown(renderer=None, plugins=["table"])
+# List and block-quote parsing is most of mistune's cost and only matters when a list or quote
+# holds a fence indented 4+ spaces or a heading; otherwise those lines parse the same as
+# paragraphs (fences indented up to 3 spaces are still fences), so the fast rule set is used.
+_FAST_RULES = [r for r in _MARKDOWN.block.rules if r not in ("list", "block_quote")]
+_NEEDS_FULL = re.compile(r"^(?: {4,}|\t+)(?:`{3,}|~{3,})|^ {0,3}>[ \t]*(?:#|`{3,}|~{3,})", re.M)
+_LIST_MARKER = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 def _block_tokens(src: str) -> list[dict[str, Any]]:
     state = _PositionState()
     state.process(src)
-    _MARKDOWN.block.parse(state)
+    if _NEEDS_FULL.search(src):
+        _MARKDOWN.block.parse(state)
+    else:
+        _MARKDOWN.block.parse(state, _FAST_RULES)
     return state.tokens
 
 
@@ -237,13 +271,7 @@ def parse(text: str) -> Document:
         body = "\n" * fm_lines + text[m.end() :]
     if not body.endswith("\n"):
         body += "\n"
-    starts = [0]
-    for i, ch in enumerate(body):
-        if ch == "\n":
-            starts.append(i + 1)
-
-    def line_of(offset: int) -> int:
-        return bisect.bisect_right(starts, offset)
+    line_of = LineIndex(body)
 
     headings: list[Heading] = []
     blocks: list[CodeBlock] = []
@@ -251,6 +279,8 @@ def parse(text: str) -> Document:
 
     tokens = _block_tokens(body)
     for i, tok in enumerate(tokens):
+        if tok["type"] not in _INTERESTING:
+            continue
         pos = tok.get("_pos", 0)
         if tok.get("type") in ("list", "block_quote") and i > 0:
             # These are appended after their content is parsed, so _pos is their end.
@@ -261,6 +291,9 @@ def parse(text: str) -> Document:
     return Document(text, lines, headings, blocks, tables, fm_lines)
 
 
+_INTERESTING = frozenset({"heading", "block_code", "table", "list", "list_item", "block_quote"})
+
+
 def _skip_blank(src: str, pos: int) -> int:
     while pos < len(src) and src[pos] == "\n":
         pos += 1
@@ -269,6 +302,8 @@ def _skip_blank(src: str, pos: int) -> int:
 
 def _collect(tok, src, pos, end, line_of, headings, blocks, tables, top: bool) -> None:
     t = tok.get("type")
+    if t == "heading" and tok.get("style") == "setext" and _LIST_MARKER.match(tok.get("text", "")):
+        return  # "- item" followed by "---" is a list and a rule, not a heading
     if t == "heading":
         start = _skip_blank(src, pos)
         text = _HTML_COMMENT.sub("", tok.get("text", "")).strip()

@@ -183,10 +183,12 @@ def produce_text(provider: str, item: PlanItem, guide: StyleGuide, ws: Workspace
         return render_scaffold(item, guide, ws, context)
     if provider not in PROVIDERS:
         raise UsageError(f"unknown provider {provider!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
-    raise ProviderError(
-        f"the {provider} provider cannot draft in this installation",
-        hint="use `--provider scaffold` to write the style guide's skeleton offline",
-    )
+    # Model-backed: outline, sections in parallel, check, repair (see generate.py).
+    from authorkit.generate import draft_with_model
+
+    rel = ws.rel(dest) if dest is not None else f"{item.kind}-{item.number}.md"
+    result = draft_with_model(ws, provider, guide, context, rel, model=model, dry_run=dry_run, out=out)
+    return result.text if result is not None else ""
 
 
 # --- 4. safety --------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ def refuse_overwrite(ws: Workspace, path: Path, force: bool) -> None:
 
 def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, model: str | None = None,
           dry_run: bool = False, force: bool = False, style: str | None = None,
-          out: Callable[[str], None] = print, plan: Plan | None = None) -> DraftResult:
+          out: Callable[[str], None] = print, plan: Plan | None = None, keep_failed: bool = False) -> DraftResult:
     from authorkit.check import check_text
     from authorkit.findings import Severity
     from authorkit.nav import plan_insert, read_nav
@@ -277,11 +279,29 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
 
     if dry_run:
         out(f"would draft {item.label} ({item.where}) with the {provider} provider")
-        out(f"would write {rel} ({line_count(text)} lines, {guide.name} style, {errors} check errors)")
+        if text:
+            out(f"would write {rel} ({line_count(text)} lines, {guide.name} style, {errors} check errors)")
+        else:
+            out(f"would write {rel} ({guide.name} style) once it passes `check`")
         if insertion is not None and insertion.changed:
             out(f"would add to {result.nav_rel}:{insertion.line}: {insertion.entry}")
         elif insertion is not None:
             out(f"{result.nav_rel}: unchanged ({insertion.reason})")
+        return result
+
+    if errors and provider != "scaffold":
+        # A model draft that still fails the check never replaces the target; with
+        # --keep-failed it is kept beside it for inspection, and navigation is left alone.
+        failed = path.with_name(path.stem + ".failed" + path.suffix)
+        if keep_failed:
+            atomic_write_text(failed, text)
+            record_write(ws, failed, action="failed-draft", before=None, after=text, title=item.label, style=guide.name, errors=errors)
+            out(f"{errors} check errors remain after repair; kept the draft as {ws.rel(failed)} ({rel} untouched)")
+        else:
+            out(f"{errors} check errors remain after repair; nothing was written (use --keep-failed to keep it as {ws.rel(failed)})")
+        result.errors = errors
+        result.path, result.rel = failed, ws.rel(failed)
+        result.written = keep_failed
         return result
 
     before = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None

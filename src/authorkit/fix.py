@@ -33,6 +33,18 @@ _LOSSY_RX = re.compile("|".join(re.escape(k) for k in sorted(LOSSY, key=len, rev
 _SUSPECT = re.compile("[ÂÃâð][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]|‚[≠Ä-ü]|[üÙ][Ä-ü][Ä-ü]")
 
 
+_LEADS = "ÂÃâð‚üÙ"
+
+
+def suspect_positions(text: str) -> list[int]:
+    """Offsets where mojibake may start (cheap pre-filter for whole documents)."""
+    if text.isascii() or not any(c in text for c in _LEADS):
+        return []
+    out = [m.start() for m in _SUSPECT.finditer(text)]
+    out.extend(m.start() for m in _LOSSY_RX.finditer(text))
+    return out
+
+
 def looks_mojibake(line: str) -> bool:
     if not _SUSPECT.search(line) and not _LOSSY_RX.search(line):
         return False

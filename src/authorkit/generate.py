@@ -352,12 +352,14 @@ def steps_rule(guide: "StyleGuide") -> "SectionRule | None":
     return next((r for r in guide.section_rules if any(e.type == "steps" for e in r.elements)), None)
 
 
-def default_units(guide: "StyleGuide", outline: Outline) -> list[Unit]:
+def default_units(guide: "StyleGuide", outline: Outline, target: int | None = None) -> list[Unit]:
     """One unit per section of the guide; the build is split into one unit per step, all
-    written against the outline's file names and identifiers so the code stays consistent."""
+    written against the outline's file names and identifiers so the code stays consistent.
+    `target` is the document's length in lines (default: the guide's target)."""
     rules = guide.section_rules
     srule = steps_rule(guide)
-    target = (guide.lines.target or guide.lines.min or 0) if guide.lines else 0
+    if target is None:
+        target = (guide.lines.target or guide.lines.min or 0) if guide.lines else 0
     n_steps = len(outline.steps) if srule is not None else 0
     # The build carries about half of a tutorial's lines.
     build_share = 0.5 if n_steps else 0.0
@@ -583,3 +585,67 @@ class ProgressDisplay:
                 self.progress.update(self.tasks[doc], description=f"{doc} [{status}]")
             if self.total_task is not None:
                 self.progress.update(self.total_task, advance=1)
+
+
+# --- the draft command's model branch -----------------------------------------------------------
+
+
+def load_reference(ws: "Workspace") -> str | None:
+    """The configured reference example (`draft.reference`), read once per run."""
+    ref = ws.config.draft.reference
+    if not ref:
+        return None
+    from authorkit.errors import ConfigError
+    from authorkit.textio import read_document
+
+    r = read_document(ws.path(ref))
+    if r.text is None:
+        raise ConfigError(f"draft.reference {ref}: {r.detail}", path=ws.config_path, hint="point draft.reference at a readable Markdown file")
+    return r.text
+
+
+def draft_with_model(
+    ws: "Workspace",
+    provider_name: str,
+    guide: "StyleGuide",
+    context: dict[str, Any],
+    document: str,
+    *,
+    model: str | None = None,
+    dry_run: bool = False,
+    out: Callable[[str], None] = print,
+    provider: Provider | None = None,
+) -> Result | None:
+    """Outline, sections, check and repair for one plan item. Dry run: print the plan, call nothing."""
+    import sys
+
+    from authorkit.costs import format_usage
+    from authorkit.providers import get_provider
+
+    job = draft_job(ws, guide, context, document)
+    if dry_run:
+        from authorkit.providers.fake import FakeProvider
+
+        gen = Generator(ws, FakeProvider(model or ws.config.model.name), guide, reference=load_reference(ws), record=False)
+        srule = steps_rule(guide)
+        n_units = len(guide.section_rules) - (1 if srule else 0) + (5 if srule else 0)
+        plan = dry_run_plan(gen, job, n_units)
+        out("=== system prompt (cached) ===\n" + plan["system"])
+        for block in plan["prefix"]:
+            out("=== cached prefix block ===\n" + (block if len(block) < 3000 else block[:3000] + f"\n… ({len(block):,} characters)"))
+        out("=== outline prompt ===\n" + plan["outline_prompt"])
+        out(f"planned calls: 1 outline + about {n_units} sections (one per section, one per step of the build), "
+            f"at most {gen.concurrency} at once, then up to {gen.repair_rounds} repair round(s)")
+        out(f"estimated input per call: ≈{plan['prefix_tokens']:,} prefix tokens (cached after the first call) "
+            f"+ ≈{plan['outline_task_tokens']:,} task tokens; no call was made")
+        return None
+    prov = provider or get_provider(provider_name, ws, model)
+    display = ProgressDisplay([document], tty=sys.stdout.isatty())
+    gen = Generator(ws, prov, guide, reference=load_reference(ws), on_event=display.event)
+    with display:
+        result = gen.run(job)
+    display.document_done(document, "done" if not result.errors else f"{len(result.errors)} errors")
+    out(f"{document}: {result.calls} model calls, {result.rounds} repair round(s); {format_usage(result.usage, result.cost_usd)}")
+    for f in result.errors:
+        out(f"  {f.path}:{f.line}: {f.rule}: {f.message}")
+    return result

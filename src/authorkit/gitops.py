@@ -36,7 +36,7 @@ _IN_PROGRESS = {
     "rebase-merge": "a rebase",
     "rebase-apply": "a rebase (or `git am`)",
 }
-_ACTION_VERB = {"drafted": "Draft", "converted": "Convert", "fixed": "Fix", "summarized": "Add"}
+_ACTION_VERB = {"drafted": "Draft", "converted": "Convert", "fixed": "Fix", "updated": "Update", "added": "Add"}
 
 
 # --- templates -------------------------------------------------------------------------
@@ -149,6 +149,9 @@ class FileChange:
     @property
     def label(self) -> str:
         """`#54: PostgreSQL Partitioning Strategies`, the way the user lists rewrites."""
+        if self.action == "navigation":
+            added = self.title.removeprefix("navigation: ").strip()
+            return f"{Path(self.path).name}: added {added}" if added and added != self.title else Path(self.path).name
         t = self.title.strip() or Path(self.path).name
         m = re.match(r"^[A-Za-z][\w-]*\s+(#\s?\d.*)$", t)
         return m.group(1) if m else t
@@ -156,10 +159,14 @@ class FileChange:
     @property
     def lines(self) -> str:
         if self.new:
-            return f"new, {self.lines_after} lines"
-        if self.deleted:
+            text = f"new, {self.lines_after} lines"
+        elif self.deleted:
             return f"deleted, {self.lines_before} lines"
-        return f"{self.lines_before}→{self.lines_after} lines"
+        else:
+            text = f"{self.lines_before}→{self.lines_after} lines"
+        if self.errors:
+            text += f", {self.errors} check error{'s' if self.errors != 1 else ''}"
+        return text
 
 
 @dataclass
@@ -263,6 +270,10 @@ def _num_span(nums: list[int]) -> str:
 
 def default_subject(files: list[FileChange]) -> str:
     """`Convert POCs #54–56 to tutorial style`, `Draft POC #61: Cache-Aside Pattern`, …"""
+    docs = [f for f in files if f.action != "navigation"]
+    if not docs:
+        return clamp_subject("Update navigation: " + ", ".join(f.repo_path for f in files))
+    files = docs  # navigation updates ride along with the pages they list
     actions = sorted({f.action for f in files})
     n = len(files)
     styles = {f.style for f in files}
@@ -296,6 +307,7 @@ def clamp_subject(subject: str) -> str:
 
 
 def check_line(files: list[FileChange]) -> str:
+    files = [f for f in files if f.action != "navigation"]
     checked = [f for f in files if f.errors is not None and not f.deleted]
     failing = [f for f in checked if (f.errors or 0) > 0]
     unchecked = [f for f in files if f.errors is None and not f.deleted]
@@ -305,8 +317,7 @@ def check_line(files: list[FileChange]) -> str:
             parts.append("the file passes (0 errors)" if len(checked) == 1 else f"all {len(checked)} files pass (0 errors)")
         else:
             errs = sum(f.errors or 0 for f in failing)
-            where = failing[0].repo_path if len(failing) == 1 else ", ".join(f"{f.repo_path} ({f.errors})" for f in failing)
-            parts.append(f"{len(checked) - len(failing)} of {len(checked)} files pass; {errs} error{'s' if errs != 1 else ''} in {where}")
+            parts.append(f"{len(checked) - len(failing)} of {len(checked)} files pass ({errs} error{'s' if errs != 1 else ''})")
     if unchecked:
         parts.append(f"{len(unchecked)} file{'s' if len(unchecked) != 1 else ''} not checked")
     return "; ".join(parts) or "nothing to check"
@@ -319,6 +330,8 @@ def _check_errors(ws: Workspace, abs_path: Path) -> tuple[int | None, str]:
         from authorkit.styleguide import load_guides  # noqa: PLC0415
         from authorkit.textio import read_document  # noqa: PLC0415
 
+        if abs_path.suffix.lower() not in (".md", ".mdx") or ws.is_excluded(abs_path):
+            return None, ""
         style = ws.style_for(abs_path)
         guides = load_guides(ws.style_guides_dir)
         if style == "auto" or style not in guides:
@@ -328,7 +341,9 @@ def _check_errors(ws: Workspace, abs_path: Path) -> tuple[int | None, str]:
             rr = read_document(abs_path)
             if rr.text is None:
                 return None, ""
-            style = detect_style(parse(rr.text), guides)[0]
+            style, score = detect_style(parse(rr.text), guides)[:2]
+            if score < 0.5:
+                return None, ""  # not recognisably any style: notes, READMEs, …
         rr = read_document(abs_path)
         if rr.text is None or style not in guides:
             return None, ""
@@ -367,7 +382,7 @@ def plan_commit(
     repo = open_repo(ws)
     ensure_idle(repo)
     events = session.events()
-    writes: dict[str, WriteSummary] = summarize_writes(events)
+    writes: dict[str, WriteSummary] = _writes_since_commit(events)
 
     if paths:
         wanted = [ws.rel(p) for p in paths]
@@ -375,7 +390,10 @@ def plan_commit(
             if not p.exists() and rel not in writes and head_blob(repo, repo_path(repo, p)) is None:
                 raise GitError(f"{p}: no such file, and not in the last commit", hint="give paths of files to commit")
     else:
-        wanted = list(writes)
+        # A failed draft kept for inspection is not committed unless named explicitly.
+        wanted = [p for p, w in writes.items() if w.action != "failed-draft"]
+        if not wanted and summarize_writes(events):
+            raise GitError(f"nothing to commit: everything session {session.id} wrote is committed", hint="`git log -1` shows the last commit")
         if not wanted:
             raise GitError(
                 f"session {session.id} has written no files",
@@ -398,7 +416,10 @@ def plan_commit(
         if cur == old:
             continue  # already committed as it is
         if w is not None:
-            fc = FileChange(rel, rp, w.title, w.action, w.lines_before, w.lines_after, w.errors, w.style)
+            # "Before" is what the commit replaces: HEAD's version (usually the session's
+            # starting point; an intermediate one if this session committed the file already).
+            before_lines = len(_split_lines(old)) if old is not None else 0
+            fc = FileChange(rel, rp, w.title, w.action, before_lines, w.lines_after, w.errors, w.style)
         else:
             errors, style = _check_errors(ws, abs_path) if cur is not None and check else (None, "")
             fc = FileChange(rel, rp, _title_of(abs_path), "updated" if old is not None else "added",
@@ -416,6 +437,7 @@ def plan_commit(
     if not files:
         raise GitError("nothing to commit: the files are unchanged from HEAD", hint="`git log -1` shows the last commit")
 
+    _refuse_ignored(repo, [f.repo_path for f in files if f.new])
     _refuse_partial_staging(repo, [f.repo_path for f in files])
     other_staged = _staged_paths(repo, exclude={f.repo_path for f in files})
     models = models_used(events) if models is None else models
@@ -434,6 +456,19 @@ def plan_commit(
     message = render_template(ws, COMMIT_TEMPLATE, ctx)
     message = _tidy_message(message)
     return CommitPlan(repo_root(repo), session.id, files, message, other_staged)
+
+
+def _writes_since_commit(events: list[dict[str, Any]]) -> dict[str, WriteSummary]:
+    """Per path, the writes after this session last committed it (undone commits excepted),
+    so a second commit says what it changes ("fixed"), not what the first one did."""
+    undone = {e.get("sha") for e in events if e.get("event") == "undo"}
+    last: dict[str, int] = {}
+    for i, e in enumerate(events):
+        if e.get("event") == "commit" and e.get("sha") not in undone:
+            for p in e.get("paths") or []:
+                last[str(p)] = i
+    recent = [e for i, e in enumerate(events) if e.get("event") != "write" or i > last.get(str(e.get("path")), -1)]
+    return summarize_writes(recent)
 
 
 def _group(files: list[FileChange]) -> list[dict[str, Any]]:
@@ -466,6 +501,23 @@ def _staged_paths(repo: "git.Repo", exclude: set[str]) -> list[str]:
     else:
         names = repo.git.diff("--cached", "--name-only", "-z").split("\0")
     return sorted(n for n in set(names) if n and n not in exclude)
+
+
+def _refuse_ignored(repo: "git.Repo", paths: list[str]) -> None:
+    import git
+
+    if not paths:
+        return
+    try:
+        out = repo.git.check_ignore("--", *paths)
+    except git.GitCommandError:
+        return  # exit status 1: none is ignored
+    ignored = [p for p in out.splitlines() if p.strip()]
+    if ignored:
+        raise GitError(
+            "ignored by .gitignore: " + ", ".join(ignored),
+            hint="un-ignore them (to keep session records out of git, ignore `sessions/*.jsonl` rather than `sessions/`), or `git add -f` them yourself",
+        )
 
 
 def _refuse_partial_staging(repo: "git.Repo", paths: list[str]) -> None:

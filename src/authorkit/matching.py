@@ -40,7 +40,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
-def score_heading(norm: str, headings: tuple[str, ...] | list[str], patterns: tuple[str, ...] | list[str], threshold: float) -> float:
+@lru_cache(maxsize=200_000)
+def score_heading(norm: str, headings: tuple[str, ...], patterns: tuple[str, ...], threshold: float) -> float:
     """1.0 for an exact or pattern match, 0.95 for a main-part match, the similarity ratio for a
     near miss at or above `threshold`, else 0."""
     variants = _variants(norm)
@@ -60,6 +61,9 @@ def score_heading(norm: str, headings: tuple[str, ...] | list[str], patterns: tu
         for v in variants:
             # Ratio is meaningless for very short strings ("faq" vs "fix").
             if min(len(v), len(a)) < 5:
+                continue
+            # Upper bound of the ratio from the lengths alone: skips most comparisons.
+            if 2.0 * min(len(v), len(a)) / (len(v) + len(a)) < threshold:
                 continue
             r = _ratio(v, a)
             if r >= threshold:
@@ -90,16 +94,13 @@ def match_sections(doc: Document, guide: StyleGuide) -> list[Match]:
     """
     sections = doc.sections(guide.section_level)
     rules = guide.section_rules
-    forbidden = [f for f in guide.forbidden if f.level in (None, guide.section_level)]
     cands: list[tuple[float, int, int]] = []  # (score, section index, rule index)
     for si, sec in enumerate(sections):
-        norm = sec.heading.norm
-        if any(rule_score(norm, f, 1.01) > 0 for f in forbidden):
+        forbidden, scores = guide.heading_scores(sec.heading.norm)
+        if forbidden:
             continue  # a forbidden heading never satisfies a required one
-        for ri, rule in enumerate(rules):
-            s = rule_score(norm, rule, guide.fuzzy_threshold)
-            if s > 0:
-                cands.append((s, si, ri))
+        for ri, s in scores:
+            cands.append((s, si, ri))
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))
     assigned: dict[int, tuple[int, float]] = {}
     used: set[int] = set()

@@ -207,7 +207,7 @@ def _where(doc: Document, line: int) -> str:
         if top is None or h.level <= top.level:
             top, sub = h, None
         else:
-            sub = h if sub is None or h.level <= sub.level or True else sub
+            sub = h  # the nearest subsection heading above the line
     if top is None:
         return "(before the first section)"
     name = _plain(top.text)
@@ -297,7 +297,7 @@ def _top(where: str) -> str:
 _UNITS = (
     r"%|x\b|×|ms\b|µs\b|us\b|ns\b|sec(?:onds?|s)?\b|s\b|min(?:utes?|s)?\b|hours?\b|hrs?\b|h\b|days?\b|"
     r"weeks?\b|months?\b|years?\b|[kmgtp]i?b(?:/s)?\b|[kmgtp]bps\b|"
-    r"(?:queries|requests|req|ops|writes|reads|messages|events|transactions|tx)\s*/\s*(?:sec|s|second|min|day)\b|"
+    r"(?:queries|requests|req|ops|writes|reads|messages|events|transactions|tx)\s*/\s*(?:sec|s|second|min|minute|hour|hr|day)\b|"
     r"qps\b|rps\b|tps\b|rows\b|partitions\b|connections\b|users\b|servers\b|nodes\b|requests\b|queries\b|"
     r"messages\b|records\b|events\b|tables\b|"
     r"(?:thousand|million|billion|trillion)\b|[kmbt]\b\+?"
@@ -414,6 +414,7 @@ class Review:
     new_text: str = ""
     old_blocks: int = 0
     new_blocks: int = 0
+    check_old_as_new: CheckSummary | None = None  # the old version against the new style
 
     def counts(self) -> dict[str, int]:
         c: dict[str, int] = {}
@@ -466,6 +467,7 @@ def review_texts(
         _check(old_text, old_doc, og, old_label, od) if og else None,
         _check(new_text, new_doc, ng, new_label, nd) if ng else None,
         old_text, new_text, len(old_doc.code_blocks), len(new_doc.code_blocks),
+        _check(old_text, old_doc, ng, old_label, nd) if ng and og and ng.name != og.name else None,
     )
 
 
@@ -547,6 +549,8 @@ def render_text(r: Review, unified: bool = False) -> str:
     out.append("  companies lost:  " + (", ".join(r.companies_lost) or "none"))
     out.append("  companies added: " + (", ".join(r.companies_added) or "none"))
     out += ["", "check:", f"  before: {_check_text(r.check_old)}", f"  after:  {_check_text(r.check_new)}"]
+    if r.check_old_as_new is not None:
+        out.append(f"  before, against {r.new_style}: {_check_text(r.check_old_as_new).split(': ', 1)[1]}")
     text = "\n".join(out) + "\n"
     if unified:
         text += "\n" + unified_diff(r)
@@ -600,6 +604,8 @@ def render_markdown(r: Review, unified: bool = False) -> str:
             "", "#### Check", "",
             f"- **Before**: {_check_text(r.check_old)}",
             f"- **After**: {_check_text(r.check_new)}"]
+    if r.check_old_as_new is not None:
+        out.append(f"- **Before, against {r.new_style}**: {_check_text(r.check_old_as_new).split(': ', 1)[1]}")
     text = "\n".join(out) + "\n"
     if unified:
         text += "\n<details><summary>Unified diff</summary>\n\n```diff\n" + unified_diff(r) + "```\n\n</details>\n"
@@ -636,6 +642,7 @@ def as_json(r: Review, unified: bool = False) -> dict[str, Any]:
             {"change": ch.kind, "old": blk(ch.old), "new": blk(ch.new), "old_where": ch.old_where, "new_where": ch.new_where,
              "coverage": ch.coverage} for ch in r.code
         ],
+        "old_against_new_style": chk(r.check_old_as_new),
         "numbers": {"lost": r.numbers_lost, "added": r.numbers_added},
         "companies": {"lost": r.companies_lost, "added": r.companies_added},
     }

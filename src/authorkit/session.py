@@ -13,9 +13,11 @@ Every event has `ts` (UTC, ISO 8601) and `event` (its kind). The kinds and their
 - `command` {argv}: a command line as the user typed it (redacted)
 - `read` {path, lines, sha}: a document read as input (e.g. the source of a conversion)
 - `write` {path, action, title, lines_before, lines_after, sha_before, sha_after, style, errors}:
-  a document written. `path` is workspace-relative (POSIX); `action` is drafted | converted |
-  fixed; `lines_before`/`sha_before` are 0/None for a new file; `sha_*` are SHA-256 of the
-  file's bytes; `errors` is the number of check errors of the written text.
+  a file written. `path` is workspace-relative (POSIX); `action` is drafted | converted |
+  fixed for documents, `navigation` for a `_meta.js` entry (title `navigation: <slug>`), or
+  `failed-draft` for a draft kept despite failing its check (never committed by default);
+  `lines_before`/`sha_before` are 0/None for a new file; `sha_*` are SHA-256 of the file's
+  bytes; `errors` is the number of check errors of the written text.
 - `check` {paths, files, errors, warnings}: a check run and its totals
 - `model_call` {model, document, input_tokens, cache_write_tokens, cache_read_tokens,
   output_tokens, cost_usd}: one model request; `document` is the workspace-relative path (or
@@ -223,7 +225,14 @@ def summarize_writes(events: list[dict[str, Any]]) -> dict[str, WriteSummary]:
         cur.writes += 1
         if cur.action == "fixed" and ev.get("action") and ev.get("action") != "fixed":
             cur.action = str(ev["action"])
-        cur.title = str(ev.get("title") or cur.title)
+        title = str(ev.get("title") or "")
+        if cur.action == "navigation" and title.startswith("navigation: ") and cur.title.startswith("navigation: "):
+            # One navigation file gains an entry per page: list them all.
+            added = title.removeprefix("navigation: ")
+            if added not in cur.title.removeprefix("navigation: ").split(", "):
+                cur.title += ", " + added
+        else:
+            cur.title = title or cur.title
         cur.lines_after = int(ev.get("lines_after") or 0)
         cur.sha_after = ev.get("sha_after")
         cur.style = str(ev.get("style") or cur.style)
@@ -301,6 +310,11 @@ def record_write(
         style=style,
         errors=errors,
     )
+
+
+def record_command(ws: Workspace, argv: list[str]) -> dict[str, Any] | None:
+    """Record a command line as typed (credentials in it are redacted)."""
+    return record(ws, "command", argv=[str(a) for a in argv])
 
 
 def record_read(ws: Workspace, path: Path | str, text: str) -> dict[str, Any] | None:

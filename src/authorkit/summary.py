@@ -95,7 +95,7 @@ def money(usd: float) -> str:
 
 
 def slugify(text: str, max_len: int = 48) -> str:
-    s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    s = unicodedata.normalize("NFKD", text.replace("–", "-").replace("—", "-")).encode("ascii", "ignore").decode().lower()
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
     if len(s) > max_len:
         s = s[:max_len].rsplit("-", 1)[0]
@@ -195,15 +195,21 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
                 live_commit_of[p] = c.short
 
     items: list[Item] = []
+    navigation: list[dict[str, Any]] = []
     for w in writes.values():
         if w.path in summary_paths:
             continue
-        failing = (w.errors or 0) > 0
+        if w.action == "navigation":
+            navigation.append({"path": w.path, "added": w.title.removeprefix("navigation: "),
+                               "lines": f"{w.lines_before} → {w.lines_after}", "commit": live_commit_of.get(w.path)})
+            continue
+        failing = (w.errors or 0) > 0 or w.action == "failed-draft"
+        word = "failed its check, kept for inspection" if w.action == "failed-draft" else ("failing check" if failing else "done")
         items.append(Item(
             n=len(items) + 1, path=w.path, title=w.title or Path(w.path).stem, action=w.action, style=w.style,
             lines_before=w.lines_before, lines_after=w.lines_after, is_new=w.is_new, errors=w.errors,
             status=STATUS_FAILING if failing else STATUS_DONE,
-            status_word="failing check" if failing else "done",
+            status_word=word,
             commit=live_commit_of.get(w.path), cost=costs.get(w.path),
         ))
 
@@ -218,14 +224,17 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
                                sum(g.done_after for g in groups))
     checks = [e for e in events if e.get("event") == "check"]
     failing_items = [i for i in items if i.status == STATUS_FAILING]
-    uncommitted = [i for i in items if i.commit is None]
+    uncommitted = [i for i in items if i.commit is None and i.action != "failed-draft"]
     objective = str(start.get("objective") or "")
 
     next_steps: list[str] = []
     for i in failing_items:
+        if i.action == "failed-draft":
+            next_steps.append(f"Redo {i.title}: the draft failed its check and was kept at `{i.path}` for inspection")
+            continue
         next_steps.append(f"Fix the {i.errors} check error{'s' if i.errors != 1 else ''} in `{i.path}` (`authorkit check {i.path}`)")
-    if uncommitted:
-        n = len(uncommitted)
+    n = len(uncommitted) + sum(1 for nav in navigation if nav["commit"] is None)
+    if n:
         next_steps.append(f"Commit the {n} uncommitted file{'s' if n != 1 else ''} written in this session (`authorkit commit --dry-run`, then `authorkit commit`)")
     if current is not None:
         written = {i.path for i in items}
@@ -255,7 +264,8 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
         "status": ", ".join(status_parts),
         "items": [_as_dict(i) for i in items],
         "failing": [_as_dict(i) for i in failing_items],
-        "uncommitted": [_as_dict(i) for i in uncommitted],
+        "uncommitted": [_as_dict(i) for i in uncommitted] + [{"path": n["path"]} for n in navigation if n["commit"] is None],
+        "navigation": navigation,
         "lines_before": sum(i.lines_before for i in items),
         "lines_after": sum(i.lines_after for i in items),
         "costs": [asdict(c) | {"cost": c.cost} for c in sorted(costs.values(), key=lambda c: (order.get(c.document, len(order)), c.document))],

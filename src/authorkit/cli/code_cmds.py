@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -52,15 +51,18 @@ def extract(
 
 
 def _record(file: Path, dest: Path, written: list[Path], issues: list) -> None:
-    """Add the run to the session record when inside a workspace; extraction works without one."""
+    """Add the run to the session record when it wrote into the workspace (a scratch folder
+    elsewhere is not part of the site and stays out of the session summary)."""
     try:
         from authorkit.config import load_workspace
         from authorkit.session import record
 
         ws = load_workspace()
-    except Exception:  # no authorkit.toml: nothing to record into
+        root = Path(ws.root).resolve()
+        target = dest.resolve()
+        if target != root and root not in target.parents:
+            return
+        record(ws, "extract", source=ws.rel(file.resolve()), dest=ws.rel(target),
+               files=[ws.rel(p) for p in written], problems=len(issues))
+    except Exception:  # no authorkit.toml, or an unwritable session: extraction still succeeded
         return
-    try:
-        record(ws, "extract", source=str(file), dest=str(dest), files=[str(p) for p in written], problems=len(issues))
-    except Exception:
-        pass

@@ -88,16 +88,9 @@ def _convert_dry_run(ws, guide, sources, provider: str, model: Optional[str], co
 
 
 def _reference(ws) -> Optional[str]:
-    ref = ws.config.draft.reference
-    if not ref:
-        return None
-    from authorkit.errors import ConfigError
-    from authorkit.textio import read_document
+    from authorkit.generate import load_reference
 
-    r = read_document(ws.path(ref))
-    if r.text is None:
-        raise ConfigError(f"draft.reference {ref}: {r.detail}", path=ws.config_path, hint="point draft.reference at a readable Markdown file")
-    return r.text
+    return load_reference(ws)
 
 
 def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_failed: bool) -> None:

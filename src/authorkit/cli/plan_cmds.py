@@ -152,10 +152,9 @@ def _table(ws: Any, the_plan: Any, kind: str | None, pending: bool, group: str |
     shown = [s for s in statuses
              if (kind is None or s.item.kind == kind)
              and (not pending or s.state in ("missing", "fails"))
-             and (group is None or group.lower() in s.item.group_path.lower())]
+             and _in_group(group, s.item.group_path)]
     # Totals describe the filtered selection, but --pending would make every total 0%.
-    basis = [s for s in statuses if (kind is None or s.item.kind == kind)
-             and (group is None or group.lower() in s.item.group_path.lower())]
+    basis = [s for s in statuses if (kind is None or s.item.kind == kind) and _in_group(group, s.item.group_path)]
     groups = group_totals(basis)
     shown_groups = {s.item.group_path or "(no group)" for s in shown}
     groups = [g for g in groups if g.group in shown_groups]
@@ -174,6 +173,15 @@ def _table(ws: Any, the_plan: Any, kind: str | None, pending: bool, group: str |
         print(_markdown(shown, groups, totals, the_plan))
         return
     print(_text(shown, groups, totals, the_plan))
+
+
+def _in_group(query: str | None, path: str) -> bool:
+    """Case-insensitive substring match; `Day 1` does not match `Day 10`."""
+    if not query:
+        return True
+    import re
+
+    return re.search(re.escape(query.strip()) + (r"(?!\d)" if query.strip()[-1:].isdigit() else ""), path, re.I) is not None
 
 
 def _totals(statuses: list[Any]) -> dict[str, Any]:
@@ -204,7 +212,9 @@ def _text(shown: list[Any], groups: list[Any], totals: dict[str, Any], the_plan:
     for s in shown:
         by_group.setdefault(s.item.group_path or "(no group)", []).append(s)
     gt = {g.group: g for g in groups}
-    for name, items in by_group.items():
+    order = {src: i for i, src in enumerate(the_plan.sources)}
+    # Groups in the order the plan lists them (an item's first mention may be in a summary table).
+    for name, items in sorted(by_group.items(), key=lambda kv: min((order.get(s.item.source, 0), s.item.line) for s in kv[1])):
         g = gt.get(name)
         head = f"{name}" + (f"  [{g.found}/{g.total} written, {g.percent:.0f}%, {g.passing} passing]" if g else "")
         lines.append(head)
@@ -261,13 +271,16 @@ def draft(
     style: Optional[str] = typer.Option(None, "--style", "-s", help="Style guide (default: from [styles] for the destination)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be written; write nothing."),
     force: bool = typer.Option(False, "--force", help="Replace an existing page (never one with uncommitted edits)."),
+    keep_failed: bool = typer.Option(False, "--keep-failed", help="Keep a model draft that still fails `check` as <slug>.failed.md (never over the target)."),
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Draft a planned item into its page, update navigation, record the session."""
     from authorkit.draft import draft as run_draft
 
     ws = workspace(config)
-    res = run_draft(ws, kind, ref, provider=provider, model=model, dry_run=dry_run, force=force, style=style)
+    res = run_draft(ws, kind, ref, provider=provider, model=model, dry_run=dry_run, force=force, style=style, keep_failed=keep_failed)
+    if res.provider != "scaffold" and not dry_run and res.errors:
+        raise typer.Exit(1)
     if dry_run and res.provider == "scaffold":
         print("---")
         print(res.text, end="")

@@ -1,0 +1,4 @@
+export default {
+  // Caching
+  "caching-strategies": "🟡 Caching Strategies"
+}

@@ -1,0 +1,144 @@
+"""`authorkit extract FILE DIR`: files named by heading, preceding text or info string;
+"continued" appends; setup.sh and EXPECTED_OUTPUT.txt; missing, conflicting and unnamed
+files reported; never a write outside DIR; --check cross-file checks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from authorkit.cli import main
+from authorkit.document import parse
+from authorkit.extract import plan_extract
+
+HAS_NODE = shutil.which("node") is not None
+
+
+@pytest.fixture(autouse=True)
+def _outside_any_workspace(tmp_path_factory, monkeypatch):
+    """Run from a folder with no authorkit.toml so no session record is touched."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def poc(fixtures: Path, name: str) -> Path:
+    return fixtures / "code" / name
+
+
+def test_reference_poc_extracts_its_files_with_block_contents(samples, tmp_path, capsys):
+    src = samples / "database-crud.md"
+    doc = parse(src.read_text(encoding="utf-8"))
+    code, out, _ = run(["extract", str(src), str(tmp_path / "crud")], capsys)
+    assert code == 0, out
+    for name in ("schema.sql", "initDb.js", "database.js", "server.js", "test.js"):
+        path = tmp_path / "crud" / name
+        assert path.is_file(), name
+        # The file is exactly the block under the heading that names it.
+        heading = next(h for h in doc.headings if f"`{name}`" in h.text)
+        block = next(b for b in doc.code_blocks if b.line > heading.line)
+        assert path.read_text(encoding="utf-8") == block.code
+    setup = (tmp_path / "crud" / "setup.sh").read_text()
+    assert setup.index("npm install") < setup.index("docker run")
+    assert os.access(tmp_path / "crud" / "setup.sh", os.X_OK)
+    assert "=== Test 1" in (tmp_path / "crud" / "EXPECTED_OUTPUT.txt").read_text(encoding="utf-8")
+
+
+def test_naming_continued_setup_and_expected_output(fixtures, tmp_path, capsys):
+    code, out, _ = run(["extract", str(poc(fixtures, "poc_good.md")), str(tmp_path)], capsys)
+    assert code == 0, out
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["EXPECTED_OUTPUT.txt", "db.js", "docker-compose.yml", "schema.sql", "setup.sh", "test.js"]
+    schema = (tmp_path / "schema.sql").read_text()
+    assert schema.index("CREATE TABLE stock") < schema.index("CREATE INDEX idx_stock_qty")  # continued = appended
+    setup = (tmp_path / "setup.sh").read_text()
+    assert setup.index("npm install pg") < setup.index("docker compose up -d")
+    assert "node test.js" not in setup and "rm -rf" not in setup  # run and cleanup steps are not setup
+    assert "\ncd inventory-poc" not in setup  # the target folder already is the project folder
+    assert (tmp_path / "EXPECTED_OUTPUT.txt").read_text() == "ok\n"
+
+
+def test_missing_conflicting_and_unnamed_files_are_reported(fixtures, tmp_path, capsys):
+    src = poc(fixtures, "poc_missing.md")
+    code, out, _ = run(["extract", str(src), str(tmp_path)], capsys)
+    assert code == 1
+    lines = src.read_text().split("\n")
+    run_line = lines.index("npm start")  # the fence is the line before (1-based = index)
+    assert f"{src}:{run_line}: missing-file: `npm start` needs a `package.json`" in out
+    assert "`node server.js` needs `server.js`" in out
+    assert f"{src}:{lines.index('### Step 3: Again (`app.js`)') + 3}: conflict" in out
+    assert "unnamed" in out and "Step 2: Worker" in out
+    # The first app.js block is kept.
+    assert (tmp_path / "app.js").read_text() == "console.log('app');\n"
+
+
+def test_names_that_escape_the_folder_are_refused(fixtures, tmp_path, capsys):
+    dest = tmp_path / "inner" / "dest"
+    code, out, _ = run(["extract", str(poc(fixtures, "poc_escape.md")), str(dest)], capsys)
+    assert code == 1
+    assert out.count("unsafe-path") == 3
+    assert sorted(p.name for p in dest.iterdir()) == ["ok.js"]
+    everything = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")}
+    assert everything == {"inner", "inner/dest", "inner/dest/ok.js"}
+    assert not Path("/tmp/authorkit-absolute.js").exists()
+
+
+def test_existing_different_file_is_not_overwritten_without_force(fixtures, tmp_path, capsys):
+    (tmp_path / "db.js").write_text("// mine\n")
+    code, _, err = run(["extract", str(poc(fixtures, "poc_good.md")), str(tmp_path)], capsys)
+    assert code == 2 and "--force" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db.js"]  # nothing half-written
+    assert (tmp_path / "db.js").read_text() == "// mine\n"
+    code, _, _ = run(["extract", str(poc(fixtures, "poc_good.md")), str(tmp_path), "--force"], capsys)
+    assert code == 0 and "require('pg')" in (tmp_path / "db.js").read_text()
+
+
+def test_bad_input_exits_2(tmp_path, capsys):
+    code, _, err = run(["extract", str(tmp_path / "nope.md"), str(tmp_path / "out")], capsys)
+    assert code == 2 and "nope.md" in err
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    doc = tmp_path / "d.md"
+    doc.write_text("# T\n\n### Step 1 (`a.js`)\n\n```js\nlet a = 1;\n```\n")
+    code, _, err = run(["extract", str(doc), str(target)], capsys)
+    assert code == 2 and "not a folder" in err
+
+
+def test_check_reports_cross_file_problems(fixtures, tmp_path, capsys):
+    code, out, _ = run(["extract", str(poc(fixtures, "poc_crossfile.md")), str(tmp_path), "--check"], capsys)
+    assert code == 1
+    assert "mounts `./init.sql`" in out
+    assert "`api/Dockerfile` is not in the extracted tree" in out
+    assert "[test.js:1]" in out and "`./repo` is required" in out
+    assert "[test.js:3]" in out and "port 5433" in out and "publish 5432" in out
+
+
+@pytest.mark.skipif(not HAS_NODE, reason="needs node")
+def test_check_runs_validators_on_the_extracted_files(tmp_path, capsys):
+    doc = tmp_path / "d.md"
+    doc.write_text("# T\n\n## Step-by-Step Build\n\n### Step 1: App (`app.js`)\n\n```js\nconst a = 1;\nconst b = (;\n```\n")
+    code, out, _ = run(["extract", str(doc), str(tmp_path / "out"), "--check"], capsys)
+    assert code == 1
+    assert "syntax [app.js:2]" in out
+    code, out, _ = run(["extract", str(doc), str(tmp_path / "out2")], capsys)
+    assert code == 0  # without --check the file is written and nothing is judged
+
+
+def test_good_fixture_passes_check(fixtures, tmp_path, capsys):
+    code, out, _ = run(["extract", str(poc(fixtures, "poc_good.md")), str(tmp_path), "--check"], capsys)
+    assert code == 0, out
+
+
+def test_plan_is_pure_and_names_from_info_string():
+    doc = parse('# T\n\n```python title="tools/run.py"\nprint(1)\n```\n\nSave as `cfg.toml`:\n\n```toml\na = 1\n```\n')
+    res = plan_extract(doc)
+    assert sorted(res.files) == ["cfg.toml", "tools/run.py"]
+    assert res.issues == []
