@@ -124,6 +124,8 @@ class Job:
     build_units: Callable[[Outline], list[Unit]] | None = None
     # Extra per-unit checks (convert: the unit kept the source code blocks it was given).
     unit_check: Callable[[Unit], list[Finding]] | None = None
+    # Set when one of the job's calls failed: its other calls stop instead of running on.
+    failed: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -215,7 +217,8 @@ class Generator:
             raise Cancelled()
         # Calls sharing a prefix wait for the first one to start answering, so the prefix is
         # written to the cache once and read by all the others.
-        key = hashlib.sha1("\0".join(b.text for b in (*request.system, *request.user[:1])).encode()).hexdigest()
+        # The shared part is everything before the per-document context block and the task.
+        key = hashlib.sha1("\0".join(b.text for b in (*request.system, *request.user[:-2])).encode()).hexdigest()
         with self._warm_lock:
             warm = self._warm.get(key)
             first = warm is None
@@ -229,7 +232,7 @@ class Generator:
         streamed = [0]
 
         def on_text(chunk: str) -> None:
-            if self.cancel.is_set():
+            if self.cancel.is_set() or job.failed.is_set():
                 raise Cancelled()
             if first and not warm.is_set():
                 warm.set()
@@ -237,7 +240,7 @@ class Generator:
             self.on_event("text", document=job.document, label=request.label, chars=len(chunk))
 
         with self._slots:
-            if self.cancel.is_set():
+            if self.cancel.is_set() or job.failed.is_set():
                 raise Cancelled()
             self.on_event("call_start", document=job.document, label=request.label)
             try:
@@ -300,7 +303,7 @@ class Generator:
             task = prompts.render(self.ws, "repair.j2", heading=unit.heading.lstrip("# "), text=unit.text, findings=unit.findings)
             unit.text = clean_unit(self.call(job, self.request(job, task, f"repair:{unit.key}")), unit)
 
-        self._parallel(write, units)
+        self._parallel(job, write, units)
         text, spans = assemble(self.guide, outline, units)
         findings = self.check(job, text)
         rounds = 0
@@ -314,7 +317,7 @@ class Generator:
                 break
             rounds += 1
             self.on_event("repair", document=job.document, round=rounds, units=len(todo))
-            self._parallel(repair, todo)
+            self._parallel(job, repair, todo)
             text, spans = assemble(self.guide, outline, units)
             findings = self.check(job, text)
         usage = self._usage.get(job.document, Usage())
@@ -325,20 +328,21 @@ class Generator:
 
         return check_text(text, self.guide, job.document)
 
-    def _parallel(self, fn: Callable[[Unit], None], units: list[Unit]) -> None:
+    def _parallel(self, job: Job, fn: Callable[[Unit], None], units: list[Unit]) -> None:
         if not units:
             return
         with ThreadPoolExecutor(max_workers=min(len(units), 32), thread_name_prefix="unit") as pool:
             futures = [pool.submit(fn, u) for u in units]
-            errors = []
+            errors: list[BaseException] = []
             for f in futures:
                 try:
                     f.result()
-                except BaseException as exc:  # stop the rest promptly, then re-raise the first
-                    self.cancel.set() if isinstance(exc, Cancelled) else None
+                except BaseException as exc:
+                    job.failed.set()  # the job cannot succeed: stop its other calls
                     errors.append(exc)
-            if errors:
-                raise errors[0]
+        if errors:
+            # Report the real failure, not the cancellations it caused.
+            raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
 
 
 # --- units from an outline ----------------------------------------------------------------
