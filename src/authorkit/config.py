@@ -134,8 +134,17 @@ class Workspace:
         self.config = config
         self.config_path = config_path
         self._style_patterns = [(_glob_regex(g), s) for g, s in config.styles.items()]
+        self._exclude_patterns = [_glob_regex(g) for g in config.content.exclude]
+        self._rel_cache: dict[str, str] = {}
 
     def rel(self, path: Path) -> str:
+        key = str(path)
+        hit = self._rel_cache.get(key)
+        if hit is None:
+            hit = self._rel_cache[key] = self._rel(path)
+        return hit
+
+    def _rel(self, path: Path) -> str:
         # abspath, not resolve(): a looping symlink must still get a name to report.
         ap = os.path.abspath(path)
         root = str(self.root)
@@ -171,7 +180,7 @@ class Workspace:
 
     def is_excluded(self, path: Path) -> bool:
         rel = self.rel(path)
-        return any(_glob_regex(g).search(rel) for g in self.config.content.exclude)
+        return any(rx.search(rel) for rx in self._exclude_patterns)
 
 
 @lru_cache(maxsize=512)

@@ -43,10 +43,9 @@ _ACTION_VERB = {"drafted": "Draft", "converted": "Convert", "fixed": "Fix", "upd
 
 
 def builtin_prompts_dir() -> Path:
-    """Prompts shipped with the package (wheel) or beside the source tree (editable)."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_data" / "prompts"
-    return packaged if packaged.is_dir() else here.parents[1] / "prompts"
+    from authorkit.resources import data_dir
+
+    return data_dir("prompts")
 
 
 def render_template(ws: Workspace, name: str, context: dict[str, Any]) -> str:

@@ -17,12 +17,10 @@ if TYPE_CHECKING:
 
 
 def builtin_dir() -> Path:
-    """Templates shipped with the package (wheel) or beside the source tree (editable)."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_data" / "prompts"
-    if packaged.is_dir():
-        return packaged
-    return here.parents[1] / "prompts"
+    """Templates shipped with the package."""
+    from authorkit.resources import data_dir
+
+    return data_dir("prompts")
 
 
 @lru_cache(maxsize=8)

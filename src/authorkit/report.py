@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authorkit.check import RULES, CheckRun, FileResult
 from authorkit.findings import Severity
+
+if TYPE_CHECKING:
+    from authorkit.check import CheckRun, FileResult
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -81,6 +83,7 @@ def render_github(run: CheckRun, min_severity: Severity = Severity.INFO) -> str:
 
 def render_sarif(run: CheckRun) -> str:
     from authorkit import __version__
+    from authorkit.rules import RULES
 
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
     used = sorted({f.rule for r in run.results for f in r.findings})

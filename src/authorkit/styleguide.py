@@ -255,12 +255,10 @@ class StyleGuide(_Strict):
 
 
 def builtin_dir() -> Path:
-    """Style guides shipped with the package (wheel) or beside the source tree (editable)."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_data" / "style_guides"
-    if packaged.is_dir():
-        return packaged
-    return here.parents[1] / "style_guides"
+    """Style guides shipped with the package."""
+    from authorkit.resources import data_dir
+
+    return data_dir("style_guides")
 
 
 def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:

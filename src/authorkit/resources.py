@@ -1,0 +1,13 @@
+"""Where the built-in style guides and prompts are: inside the installed package (wheels carry
+them as `authorkit/_data/...`) or, in an editable install, at the top of the source tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def data_dir(kind: str) -> Path:
+    """`kind` is "style_guides" or "prompts"."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_data" / kind
+    return packaged if packaged.is_dir() else here.parents[1] / kind
