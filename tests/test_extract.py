@@ -142,3 +142,15 @@ def test_plan_is_pure_and_names_from_info_string():
     res = plan_extract(doc)
     assert sorted(res.files) == ["cfg.toml", "tools/run.py"]
     assert res.issues == []
+
+
+def test_compose_follow_flag_is_not_a_file_but_a_leading_file_flag_is(tmp_path, capsys):
+    doc = tmp_path / "poc.md"
+    doc.write_text(
+        "# POC #1: Logs\n\n### Step 1: Compose (`docker-compose.yml`)\n\n```yaml\nservices:\n  postgres:\n    image: postgres:16\n```\n\n"
+        "```bash\ndocker-compose up -d\ndocker-compose logs -f postgres\ndocker compose -f other.yml up\n```\n"
+    )
+    code, out, err = run(["extract", str(doc), str(tmp_path / "out")], capsys)
+    assert code == 1
+    assert "needs `other.yml`" in out + err
+    assert "needs `postgres`" not in out + err

@@ -313,7 +313,8 @@ def missing_references(res: ExtractResult) -> list[Issue]:
                 need("package.json", line, cmd)
             m = re.search(r"\bdocker[- ]compose\b(.*)", cmd)
             if m:
-                f = re.search(r"(?:-f|--file)\s+(\S+)", m.group(1))
+                # `-f FILE` names a compose file only before the subcommand (`logs -f` follows).
+                f = re.match(r"(?:\s+-[-\w]+(?:=\S+)?)*?\s+(?:-f|--file)[=\s]+(\S+)", m.group(1))
                 if f:
                     need(f.group(1), line, cmd)
                 elif not compose_names and re.search(r"\b(?:up|build|run|start|exec|logs)\b", m.group(1)):
