@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "node": tool_version(["node", "--version"]),
-                    "authorkit": tool_version([*ck.cmd, "--version"]) if "--version" in check_flags_top(ck) else "",
+                    "authorkit": package_version("authorkit"),
                     "load_avg_before": load_before, "load_avg_after": load_avg()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -365,14 +365,21 @@ def main(argv: list[str] | None = None) -> int:
           f"load average before/after: {load_before} / {res['machine']['load_avg_after']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"results: {args.out}")
+    # The checker's own report of the last cold run, to see what it found in the corpus.
+    report_path = args.out.with_name(args.out.stem + "-report.json")
+    report_path.write_text(json.dumps(cold_report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"results: {args.out} (checker report: {report_path.name})")
     failed = [k for k, v in res["verdicts"].items() if v == "FAIL"]
     return 1 if (args.strict and failed) else 0
 
 
-def check_flags_top(ck: Checker) -> set[str]:
-    _, _, proc = timed([*ck.cmd, "--help"], cwd=ck.corpus)
-    return {w.strip(",") for w in proc.stdout.decode("utf-8", "replace").split() if w.startswith("--")}
+def package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
 
 
 if __name__ == "__main__":

@@ -151,7 +151,7 @@ def fake_server() -> FakeAnthropicServer:
 def bench_draft(root: Path) -> dict[str, float]:
     from authorkit.check import check_text
     from authorkit.config import load_workspace
-    from authorkit.convert import guide_for
+    from authorkit.styleguide import workspace_guide as guide_for
     from authorkit.findings import Severity
     from authorkit.generate import Generator, draft_job, load_reference
     from authorkit.providers.anthropic import AnthropicProvider

@@ -114,7 +114,8 @@ class CollectReport:
 
 def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep_failed: bool = False, retry: bool = False) -> CollectReport:
     from authorkit.check import check_text
-    from authorkit.convert import failed_path, guide_for, lost_facts, extract_facts, missing_code, split_source
+    from authorkit.styleguide import workspace_guide as guide_for
+    from authorkit.convert import failed_path, lost_facts, extract_facts, missing_code, split_source
     from authorkit.costs import cost, prices_for
     from authorkit.findings import Severity
     from authorkit.providers.anthropic import usage_from

@@ -328,14 +328,6 @@ def describe_dropped(outcome: FileOutcome) -> list[str]:
     return lines
 
 
-def guide_for(ws: "Workspace", name: str) -> "StyleGuide":
-    from authorkit.styleguide import get_guide, load_guides
-
-    guide = get_guide(name, load_guides(ws.style_guides_dir))
-    override = ws.config.style_overrides.get(name)
-    if override and override.lines:
-        guide = guide.with_lines(override.lines.model_dump())
-    return guide
 
 
 def planned_calls(guide: "StyleGuide", steps: int = 5) -> int:

@@ -90,12 +90,12 @@ def kind_dir(ws: Workspace, kind: str) -> str:
 
 
 def choose_guide(ws: Workspace, kind: str, dest: Path, style: str | None = None) -> StyleGuide:
-    from authorkit.styleguide import get_guide, load_guides
+    from authorkit.styleguide import workspace_guide
 
     name = style or ws.style_for(dest)
     if name == "auto":
         name = ws.config.draft.style if kind == "poc" else DEFAULT_STYLE[kind]
-    return get_guide(name, load_guides(ws.style_guides_dir))
+    return workspace_guide(ws, name)
 
 
 def nav_file_for(ws: Workspace, folder: Path) -> Path | None:

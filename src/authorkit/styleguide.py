@@ -371,6 +371,16 @@ def load_guides(workspace_dir: Path | None = None) -> dict[str, StyleGuide]:
     return guides
 
 
+def workspace_guide(ws: Any, name: str) -> StyleGuide:
+    """The guide `name` as the workspace uses it: its own file if it has one, with the
+    `[style_overrides]` line targets of authorkit.toml applied."""
+    guide = get_guide(name, load_guides(ws.style_guides_dir))
+    override = ws.config.style_overrides.get(name)
+    if override and override.lines:
+        guide = guide.with_lines(override.lines.model_dump())
+    return guide
+
+
 def get_guide(name: str, guides: dict[str, StyleGuide]) -> StyleGuide:
     try:
         return guides[name]

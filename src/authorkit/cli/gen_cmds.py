@@ -30,6 +30,7 @@ def convert(
     """Rewrite documents into another style, keeping their code, numbers and names."""
     from authorkit import convert as conv
     from authorkit.errors import UsageError
+    from authorkit.styleguide import workspace_guide
 
     ws = workspace(config)
     if batch and dry_run:
@@ -37,7 +38,7 @@ def convert(
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise UsageError(f"no such file: {missing[0]}", hint="give existing Markdown files")
-    guide = conv.guide_for(ws, to)
+    guide = workspace_guide(ws, to)
     sources = conv.preflight(ws, [f.resolve() for f in files], force or dry_run)
 
     if dry_run:
