@@ -79,3 +79,18 @@ def test_init_dry_run_writes_nothing(site: Path, capsys):
     code, out, _ = _run(["init", str(site), "--dry-run"], capsys)
     assert code == 0 and "[draft]" in out
     assert not (site / "authorkit.toml").exists()
+
+
+def test_init_templates_copies_guides_and_prompts_without_clobbering(tmp_path):
+    from authorkit.initialize import copy_templates
+
+    (tmp_path / "style_guides").mkdir()
+    mine = tmp_path / "style_guides" / "tutorial.yaml"
+    mine.write_text("name: tutorial\nsections: []\n")
+    copied, kept = copy_templates(tmp_path)
+    assert "style_guides/engagement.yaml" in copied and "prompts/system.j2" in copied
+    assert kept == ["style_guides/tutorial.yaml"]
+    assert mine.read_text() == "name: tutorial\nsections: []\n"
+    from authorkit.styleguide import load_guides
+
+    assert set(load_guides(tmp_path / "style_guides")) >= {"tutorial", "engagement", "article", "problem"}

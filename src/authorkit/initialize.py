@@ -228,3 +228,26 @@ def init_workspace(root: Path, *, force: bool = False, dry_run: bool = False) ->
     if not dry_run:
         atomic_write_text(target, text)
     return InitResult(target, lay, text, exists)
+
+
+def copy_templates(root: Path, *, force: bool = False) -> tuple[list[str], list[str]]:
+    """Copy the built-in style guides and prompts into the workspace to customise them.
+    Returns (copied, kept): an existing file is kept unless `force`."""
+    from authorkit.resources import data_dir
+    from authorkit.textio import atomic_write_text
+
+    copied: list[str] = []
+    kept: list[str] = []
+    for kind in ("style_guides", "prompts"):
+        src = data_dir(kind)
+        if not src.is_dir() or src.resolve() == (root / kind).resolve():
+            continue
+        for f in sorted(p for p in src.iterdir() if p.is_file()):
+            dest = root / kind / f.name
+            rel = f"{kind}/{f.name}"
+            if dest.exists() and not force:
+                kept.append(rel)
+                continue
+            atomic_write_text(dest, f.read_text(encoding="utf-8"))
+            copied.append(rel)
+    return copied, kept

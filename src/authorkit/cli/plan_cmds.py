@@ -30,6 +30,7 @@ def init(
     directory: Path = typer.Argument(Path("."), help="The site's root directory."),
     force: bool = typer.Option(False, "--force", help="Replace an existing authorkit.toml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the config instead of writing it."),
+    templates: bool = typer.Option(False, "--templates", help="Also copy the built-in style guides and prompts into style_guides/ and prompts/ to customise."),
 ) -> None:
     """Detect the site's layout and write a commented authorkit.toml."""
     from authorkit.errors import UsageError
@@ -44,6 +45,13 @@ def init(
         print(res.text, end="")
         return
     print(f"{'replaced' if res.replaced else 'wrote'} {res.path}")
+    if templates:
+        from authorkit.initialize import copy_templates
+
+        copied, kept = copy_templates(directory.resolve(), force=force)
+        print(f"copied {len(copied)} template(s) to customise: {', '.join(copied) or 'none'}")
+        if kept:
+            print(f"kept your existing {', '.join(kept)} (use --force to replace them)")
     print("next: `authorkit plan` to see planned items against your pages, `authorkit check` to check them")
 
 
