@@ -291,9 +291,9 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus = args.corpus.resolve()
     load_before = load_avg()
-    m = ensure_corpus(corpus, args.docs, args.seed)
     cache_dir = args.out.resolve().parent / "cache"
     try:
+        m = ensure_corpus(corpus, args.docs, args.seed)
         ck = Checker(corpus, cache_dir, args)
         if not args.code_checks and ck.code_flag is None:
             raise BenchError("this checker has no option to switch code checks off (`--no-code`)")
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.markdownlint:
             print(f"markdownlint-cli2 runs ({args.repeat}) ...", flush=True)
             mdl = markdownlint(corpus, args.repeat)
-    except BenchError as exc:
+    except (BenchError, make_corpus.CorpusError) as exc:
         print(f"bench_check: {exc}", file=sys.stderr)
         return 2
 

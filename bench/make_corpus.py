@@ -527,11 +527,15 @@ def validate(root: Path) -> dict[str, list[int]]:
     return counts
 
 
+class CorpusError(Exception):
+    pass
+
+
 def build(out: Path, n_docs: int, seed: int) -> dict:
     manifest_path = out / MANIFEST
     if out.exists() and any(out.iterdir()) and not manifest_path.exists():
-        raise SystemExit(f"make_corpus: {out} is not empty and holds no {MANIFEST}; "
-                         "refusing to overwrite it. Pick an empty directory with --out.")
+        raise CorpusError(f"{out} is not empty and holds no {MANIFEST}; refusing to overwrite it. "
+                          "Pick an empty directory with --out.")
     for sub in ("practice-pocs",):
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -566,7 +570,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.docs < 1:
         ap.error("--docs must be at least 1")
     started = time.perf_counter()
-    m = build(args.out, args.docs, args.seed)
+    try:
+        m = build(args.out, args.docs, args.seed)
+    except (CorpusError, OSError) as exc:
+        print(f"make_corpus: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {m['docs']} documents, {m['bytes'] / 1e6:.1f} MB, {m['lines']:,} lines to {args.out} "
           f"in {time.perf_counter() - started:.1f} s (engagement: {m['kinds']['engagement']}, "
           f"with problems: {sum(m['problems'].values())} {m['problems']})")

@@ -683,16 +683,23 @@ def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=8)
+def _sql_dialect(name: str):  # noqa: ANN202 - sqlglot's Dialect, imported lazily
+    # Resolving the dialect by name on every statement costs as much as tokenising it.
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise(name)
+
+
 def _sqlglot_verdict(text: str, dialect: str) -> tuple[int, int, str] | None:
     """(line in text, column, message) of sqlglot's first error, None when it parses.
 
     Memoised: the same statements recur across a site's documents (schemas, seed data).
     """
-    import sqlglot
     from sqlglot.errors import ParseError, TokenError
 
     try:
-        sqlglot.parse_one(text, read=dialect)
+        _sql_dialect(dialect).parse(text)
     except (ParseError, TokenError) as exc:
         info = (getattr(exc, "errors", None) or [{}])[0]
         return (int(info.get("line") or 1), int(info.get("col") or 1), str(info.get("description") or str(exc).splitlines()[0]))

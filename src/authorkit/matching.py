@@ -31,8 +31,12 @@ def _alias_norm(alias: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _ratio(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b).ratio()
+def _ratio(a: str, b: str, threshold: float = 0.0) -> float:
+    sm = SequenceMatcher(None, a, b)
+    # Cheap upper bounds first: most headings are nowhere near any alias.
+    if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
+        return 0.0
+    return sm.ratio()
 
 
 @lru_cache(maxsize=4096)
@@ -65,7 +69,7 @@ def score_heading(norm: str, headings: tuple[str, ...], patterns: tuple[str, ...
             # Upper bound of the ratio from the lengths alone: skips most comparisons.
             if 2.0 * min(len(v), len(a)) / (len(v) + len(a)) < threshold:
                 continue
-            r = _ratio(v, a)
+            r = _ratio(v, a, threshold)
             if r >= threshold:
                 best = max(best, r * 0.94)
     return best
@@ -77,6 +81,32 @@ def rule_score(norm: str, rule: SectionRule | ForbiddenSection, threshold: float
 
 def heading_matches(text: str, rule: SectionRule | ForbiddenSection, threshold: float = 0.86) -> bool:
     return rule_score(normalize_heading(text), rule, threshold) > 0
+
+
+# Headings repeat across a site, so scores are cached per guide. Keyed by the identity of the
+# guide's rule lists, which copies made by `with_lines` share with the original.
+_SCORES: dict[tuple[int, str], tuple[tuple[int, float], ...]] = {}
+_FORBIDDEN: dict[tuple[int, str, int], ForbiddenSection | None] = {}
+
+
+def heading_scores(guide: StyleGuide, norm: str) -> tuple[tuple[int, float], ...]:
+    """(rule index, score) for every section rule this heading matches."""
+    key = (id(guide.sections), norm)
+    hit = _SCORES.get(key)
+    if hit is None:
+        hit = _SCORES[key] = tuple(
+            (ri, s) for ri, r in enumerate(guide.section_rules) if (s := rule_score(norm, r, guide.fuzzy_threshold)) > 0
+        )
+    return hit
+
+
+def forbidden_match(guide: StyleGuide, norm: str, level: int) -> ForbiddenSection | None:
+    """The forbidden-section rule a heading at `level` falls under, if any (exact or pattern
+    matches only: a near miss is not enough to call a section forbidden)."""
+    key = (id(guide.forbidden), norm, level)
+    if key not in _FORBIDDEN:
+        _FORBIDDEN[key] = next((f for f in guide.forbidden if f.level in (None, level) and rule_score(norm, f, 1.01) > 0), None)
+    return _FORBIDDEN[key]
 
 
 @dataclass
@@ -96,10 +126,9 @@ def match_sections(doc: Document, guide: StyleGuide) -> list[Match]:
     rules = guide.section_rules
     cands: list[tuple[float, int, int]] = []  # (score, section index, rule index)
     for si, sec in enumerate(sections):
-        forbidden, scores = guide.heading_scores(sec.heading.norm)
-        if forbidden:
+        if forbidden_match(guide, sec.heading.norm, sec.heading.level) is not None:
             continue  # a forbidden heading never satisfies a required one
-        for ri, s in scores:
+        for ri, s in heading_scores(guide, sec.heading.norm):
             cands.append((s, si, ri))
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))
     assigned: dict[int, tuple[int, float]] = {}

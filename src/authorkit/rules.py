@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from authorkit.document import Document, LineIndex, Section, parse, step_number
 from authorkit.findings import Finding, Severity, sort_key
-from authorkit.matching import Match, code_modes, match_sections, rule_score
+from authorkit.matching import Match, code_modes, forbidden_match, match_sections
 from authorkit.styleguide import (
     ChecklistElement,
     CodeElement,
@@ -90,11 +91,13 @@ def score_style(doc: Document, guide: StyleGuide, matches: list[Match] | None = 
         elif r.required:
             missing.append(r.id)
     forb = []
-    for f in guide.forbidden:
+    seen: set[str] = set()
+    if guide.forbidden:
         for h in doc.headings:
-            if (f.level is None or f.level == h.level) and rule_score(h.norm, f, 1.01) > 0:
+            f = forbidden_match(guide, h.norm, h.level)
+            if f is not None and f.id not in seen:
+                seen.add(f.id)
                 forb.append(h.text)
-                break
     score = have / total if total else 0.0
     score -= 0.25 * len(forb)
     if guide.title.pattern and doc.title is not None and re.search(guide.title.pattern, doc.title.text):
@@ -126,7 +129,8 @@ _PLACEHOLDER_BRACKET = re.compile(
 )
 _HTML_COMMENT = re.compile(r"<!--.*?-->")
 # Only lines that are nothing but a bracketed phrase can be "[Full working code]" placeholders.
-_BRACKET_LINE = re.compile(r"^[ \t]*\[[^\]\n]{1,90}\][ \t]*(?:<!--.*?-->)?[ \t]*$", re.M)
+# Anchored on the newline (not `^` with re.M) so the scan can skip ahead to each "\n".
+_BRACKET_LINE = re.compile(r"\n[ \t]*\[[^\]\n]{1,90}\][ \t]*(?:<!--.*?-->)?[ \t]*(?=\n)")
 _YOUR_QUICK = re.compile(r"<[Yy][Oo][Uu][Rr][-_ ]")
 _TODO = re.compile(r"\b(?:TODO|FIXME|TBD)\b")
 _YOUR = re.compile(r"<your[-_ ][^>\n]{1,60}>", re.I)
@@ -140,6 +144,11 @@ _LANG_ALIASES = {
     "console": "bash", "py": "python", "python3": "python", "psql": "sql", "postgresql": "sql",
     "postgres": "sql", "dockerfile": "dockerfile", "docker": "dockerfile", "jsonc": "json",
 }
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
 
 
 def canonical_lang(lang: str) -> str:
@@ -191,14 +200,13 @@ def _check_title(ctx: _Ctx, guide: StyleGuide) -> None:
 
 
 def _check_forbidden(ctx: _Ctx, guide: StyleGuide) -> None:
+    if not guide.forbidden:
+        return
     for h in ctx.doc.headings:
-        for f in guide.forbidden:
-            if f.level is not None and f.level != h.level:
-                continue
-            if rule_score(h.norm, f, 1.01) > 0:
-                msg = f.message or f"the {guide.name} style does not use a “{f.headings[0] if f.headings else f.id}” section"
-                ctx.add("section-forbidden", f.severity, h.line, f"“{h.text}”: {msg}", "remove it, or fold what is worth keeping into a section the style has")
-                break
+        f = forbidden_match(guide, h.norm, h.level)
+        if f is not None:
+            msg = f.message or f"the {guide.name} style does not use a “{f.headings[0] if f.headings else f.id}” section"
+            ctx.add("section-forbidden", f.severity, h.line, f"“{h.text}”: {msg}", "remove it, or fold what is worth keeping into a section the style has")
 
 
 def _check_structure(ctx: _Ctx, guide: StyleGuide, matches: list[Match]) -> None:
@@ -309,7 +317,7 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
                 ctx.add("element-checklist", sev, anchor, el.message or f"{where} has {n} {el.marker} checklist item{'s' * (n != 1)}; the style wants at least {el.min}",
                         f"list what the reader builds as `- {el.marker} **Feature** - what it does`")
         elif isinstance(el, FieldElement):
-            rx = re.compile(r"^[\s>*_\-]*" + re.escape(el.label) + r"[\s*_]*:[\s*_]*(\S.*)$", re.I)
+            rx = _compiled(r"^[\s>*_\-]*" + re.escape(el.label) + r"[\s*_]*:[\s*_]*(\S.*)$", re.I)
             hit = None
             for n, ln in ctx.prose(start, end):
                 m = rx.match(ln)
@@ -341,7 +349,7 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
             if langs:
                 blocks = [b for b in blocks if canonical_lang(b.lang) in langs]
             if el.contains:
-                rx = re.compile(el.contains, re.M)
+                rx = _compiled(el.contains, re.M)
                 blocks = [b for b in blocks if rx.search(b.code)]
             if len(blocks) < el.min:
                 what = "/".join(sorted(el.languages)) + " " if el.languages else ""
@@ -373,8 +381,8 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
             flags = 0
             for ch in el.flags:
                 flags |= {"i": re.I, "m": re.M, "s": re.S}.get(ch, 0)
-            rx = re.compile(el.pattern, flags)
-            text = "\n".join(ctx.doc.lines[start - 1 : end])
+            rx = _compiled(el.pattern, flags)
+            text = ctx.doc.text if (start, end) == (1, ctx.doc.line_count) else "\n".join(ctx.doc.lines[start - 1 : end])
             m = rx.search(text)
             if el.must and not m:
                 ctx.add("element-regex", sev, anchor, el.message or f"{where} does not contain /{el.pattern}/")
@@ -453,8 +461,8 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         n = line_at(m.start())
         if n not in todo_lines and not mask[n - 1]:
             ctx.add("placeholder", "error", n, f"placeholder “{m.group(0)}”", "give a concrete value")
-    for m in _BRACKET_LINE.finditer(text):
-        n = line_at(m.start())
+    for m in _BRACKET_LINE.finditer("\n" + text + "\n"):
+        n = line_at(m.start())  # the prepended "\n" shifts offsets by one: m.start() is the line's start
         if n not in todo_lines and not mask[n - 1] and _PLACEHOLDER_BRACKET.match(_HTML_COMMENT.sub("", doc.lines[n - 1])):
             ctx.add("placeholder", "error", n, f"placeholder “{doc.lines[n - 1].strip()}”", "write the content it stands for")
     for b in doc.code_blocks:

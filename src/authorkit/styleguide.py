@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from authorkit.errors import StyleGuideError
 
@@ -223,20 +223,6 @@ class StyleGuide(_Strict):
     code_checks: bool = True
     source: str = ""  # file it was loaded from (set by the loader)
     digest: str = ""  # content hash, part of the check cache key
-    # normalised heading -> (forbidden?, [(rule index, score)]): headings repeat across a site.
-    _heading_cache: dict[str, tuple[bool, tuple[tuple[int, float], ...]]] = PrivateAttr(default_factory=dict)
-
-    def heading_scores(self, norm: str, level: int | None = None) -> tuple[bool, tuple[tuple[int, float], ...]]:
-        """Whether a heading is forbidden (at the section level) and which rules it matches."""
-        from authorkit.matching import rule_score
-
-        hit = self._heading_cache.get(norm)
-        if hit is None:
-            forb = any(rule_score(norm, f, 1.01) > 0 for f in self.forbidden if f.level in (None, self.section_level))
-            scores = tuple((ri, s) for ri, r in enumerate(self.section_rules) if (s := rule_score(norm, r, self.fuzzy_threshold)) > 0)
-            hit = (forb, scores)
-            self._heading_cache[norm] = hit
-        return hit
 
     @property
     def section_rules(self) -> list[SectionRule]:
