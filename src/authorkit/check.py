@@ -156,6 +156,8 @@ def run_checks(
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
     """Check (path, rel, style) items, in parallel processes when there is enough work."""
+    if not items:
+        return []
     from authorkit.styleguide import load_guides
 
     overrides = overrides or {}
@@ -167,8 +169,6 @@ def run_checks(
         except OSError:
             pass
     results: list[FileResult] = []
-    if not items:
-        return results
     if jobs <= 1 or len(items) < 8 or total_bytes < 400_000:
         guides = load_guides(guides_dir)
         results = check_many(items, guides, code_checks, overrides)

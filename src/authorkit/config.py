@@ -145,6 +145,11 @@ class Workspace:
         return hit
 
     def _rel(self, path: Path) -> str:
+        s = str(path)
+        root = str(self.root)
+        # Fast path for the common case: an absolute, already normal path under the root.
+        if s.startswith(root + os.sep) and "/." not in s and "//" not in s:
+            return s[len(root) + 1 :]
         # abspath, not resolve(): a looping symlink must still get a name to report.
         ap = os.path.abspath(path)
         root = str(self.root)

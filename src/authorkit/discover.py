@@ -40,7 +40,7 @@ def discover(ws: Workspace, args: list[str] | None) -> Discovery:
         out.files.append(Path(key))
 
     def walk(d: Path) -> None:
-        for dirpath, dirnames, filenames in os.walk(d, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(os.path.abspath(d), followlinks=False):
             dirnames[:] = sorted(x for x in dirnames if not x.startswith(".") and x != "node_modules")
             for name in sorted(filenames):
                 if name.endswith(DOC_SUFFIXES):

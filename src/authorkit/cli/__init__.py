@@ -27,10 +27,26 @@ from authorkit.cli import git_cmds as _git_cmds  # noqa: E402,F401
 from authorkit.cli import code_cmds as _code_cmds  # noqa: E402,F401
 
 
+# Commands that change files; each run is recorded in the session as typed.
+_RECORDED = {"draft", "convert", "fix", "commit", "undo", "batch", "summarize-session"}
+
+
+def _record_command(argv: list[str]) -> None:
+    if not argv or argv[0] not in _RECORDED or {"-h", "--help", "--dry-run"} & set(argv):
+        return
+    from authorkit.config import find_config, load_workspace
+    from authorkit.session import record_command
+
+    if find_config() is not None:
+        record_command(load_workspace(), ["authorkit", *argv])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning library errors into one message and exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        rc = app(args=argv, standalone_mode=False)
+        _record_command(args)
+        rc = app(args=args, standalone_mode=False)
     except AuthorkitError as exc:
         print(f"authorkit: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

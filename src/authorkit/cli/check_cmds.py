@@ -61,7 +61,8 @@ def check(
 
         raise UsageError(f"nothing to check: {', '.join(run.missing)} matched no file", hint="give Markdown files, directories or quoted globs")
     min_sev = Severity.ERROR if quiet else Severity.INFO
-    text = render(run, fmt.value, color=is_tty() and fmt is Format.text, min_severity=min_sev, verbose=verbose)
+    tty = is_tty()
+    text = render(run, fmt.value, color=tty and fmt is Format.text, pretty=tty, min_severity=min_sev, verbose=verbose)
     if text:
         print(text)
     if verbose and fmt is Format.text:
