@@ -300,8 +300,6 @@ def _validate_config_styles(ws: Any) -> None:
     guides = load_guides(ws.style_guides_dir)
     for n in sorted(names):
         if n not in guides:
-            from authorkit.config import toml_key_line
-
             line = None
             if ws.config_path:
                 text = ws.config_path.read_text(encoding="utf-8")

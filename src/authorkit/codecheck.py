@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import yaml
 
-from authorkit.document import CodeBlock, Document, Heading
+from authorkit.document import CodeBlock, Document
 from authorkit.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -193,16 +193,6 @@ def _preceding_lines(doc: Document, block: CodeBlock, n: int) -> list[str]:
     return out
 
 
-def _heading_chain(doc: Document, line: int) -> list[Heading]:
-    """The headings enclosing `line`, nearest first."""
-    chain: list[Heading] = []
-    level = 99
-    for h in reversed(doc.headings):
-        if h.line < line and h.level < level:
-            chain.append(h)
-            level = h.level
-    return chain
-
 
 def _first_comment(code: str) -> str:
     for line in code.split("\n")[:2]:
@@ -218,7 +208,7 @@ def is_bad_example(doc: Document, block: CodeBlock) -> bool:
     if any(BAD_MARK_RE.search(m) for m in marks if m):
         return True
     # The nearest heading and its parent (an "Anti-patterns" section), never the title.
-    chain = [h for h in _heading_chain(doc, block.line) if h.level > 1][:2]
+    chain = [h for h in doc.enclosing_headings(block.line) if h.level > 1][:2]
     return any(BAD_MARK_RE.search(h.text) for h in chain)
 
 
@@ -392,7 +382,7 @@ def _check_compose(code: str) -> list[tuple[int, int, str]]:
         return errs
     try:
         node = yaml.compose(code, Loader=_YAML_LOADER)
-    except yaml.YAMLError as exc:  # several documents: the syntax check above was enough
+    except yaml.YAMLError:  # several documents: the syntax check above was enough
         return []
     if node is None:
         return []

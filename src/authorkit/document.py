@@ -138,6 +138,16 @@ class Document:
                 return nxt.line - 1
         return self.line_count
 
+    def enclosing_headings(self, line: int) -> list[Heading]:
+        """The headings a line sits under, nearest first (its section, the parent, … the title)."""
+        chain: list[Heading] = []
+        level = 99
+        for h in reversed(self.headings):
+            if h.line < line and h.level < level:
+                chain.append(h)
+                level = h.level
+        return chain
+
     def code_in(self, start: int, end: int) -> list[CodeBlock]:
         return [b for b in self.code_blocks if start <= b.line <= end]
 
@@ -197,7 +207,8 @@ def normalize_heading(text: str, keep_numbering: bool = False) -> str:
     s = _MD_LINK.sub(r"\1", s)
     s = _HTML_TAG.sub("", s)
     s = _KEYCAP.sub(" ", s)
-    s = "".join(" " if _is_symbol(c) else c for c in s)
+    if not s.isascii():
+        s = "".join(" " if _is_symbol(c) else c for c in s)
     s = _EMPH.sub("", s)
     s = _SPACES.sub(" ", s).strip()
     if not keep_numbering:

@@ -106,15 +106,6 @@ class ExtractResult:
     ignored: list[tuple[int, str]] = field(default_factory=list)  # (line, lang) of illustration blocks
 
 
-def _heading_chain(doc: Document, line: int) -> list:
-    chain = []
-    level = 99
-    for h in reversed(doc.headings):
-        if h.line < line and h.level < level:
-            chain.append(h)
-            level = h.level
-    return chain
-
 
 def _preceding_text(doc: Document, block: CodeBlock, n: int = 2) -> list[str]:
     out: list[str] = []
@@ -162,7 +153,7 @@ def plan_extract(doc: Document) -> ExtractResult:
         if not b.fenced:
             continue
         lang = block_language(b, doc)
-        chain = _heading_chain(doc, b.line)
+        chain = doc.enclosing_headings(b.line)
         near = chain[0] if chain else None
         name = _name_from_info(b)
         continued = False
@@ -203,7 +194,7 @@ def plan_extract(doc: Document) -> ExtractResult:
     if setup:
         parts = ["#!/usr/bin/env bash", "# Setup steps, in document order.", "set -euo pipefail", ""]
         for b, cmds in setup:
-            chain = _heading_chain(doc, b.line)
+            chain = doc.enclosing_headings(b.line)
             parts.append(f"# --- {chain[0].text if chain else 'setup'} (line {b.line})")
             parts.append(_drop_project_dir(cmds).rstrip("\n"))
             parts.append("")

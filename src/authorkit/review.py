@@ -138,7 +138,6 @@ def pair_sections(old: list[SectionInfo], new: list[SectionInfo]) -> list[Sectio
 
     changes: list[SectionChange] = []
     old_by = {o.index: o for o in old}
-    new_by = {n.index: n for n in new}
     # Walk the new document's order, slotting removed sections after their old predecessor.
     paired_new = {ni: oi for oi, (ni, _) in pairs.items()}
     for n in new:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 from authorkit.document import Document, LineIndex, Section, parse, step_number
 from authorkit.findings import Finding, Severity, sort_key

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from authorkit.cli import app
-from authorkit.cli.common import ConfigOption, err, is_tty, workspace
+from authorkit.cli.common import ConfigOption, is_tty, workspace
 
 batch_app = typer.Typer(help="Follow and collect conversions submitted with `convert --batch`.", no_args_is_help=True)
 app.add_typer(batch_app, name="batch")
