@@ -672,7 +672,6 @@ def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str
     return errors
 
 
-@lru_cache(maxsize=4096)
 @lru_cache(maxsize=8)
 def _sql_dialect(name: str):  # noqa: ANN202 - sqlglot's Dialect, imported lazily
     # Resolving the dialect by name on every statement costs as much as tokenising it.
@@ -681,6 +680,7 @@ def _sql_dialect(name: str):  # noqa: ANN202 - sqlglot's Dialect, imported lazil
     return Dialect.get_or_raise(name)
 
 
+@lru_cache(maxsize=4096)
 def _sqlglot_verdict(text: str, dialect: str) -> tuple[int, int, str] | None:
     """(line in text, column, message) of sqlglot's first error, None when it parses.
 
