@@ -17,3 +17,15 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
     if env:
         e.update(env)
     return subprocess.run([sys.executable, "-m", "authorkit", *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
+
+
+def invoke(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Run `authorkit.cli.main` in-process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from authorkit.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out = capsys.readouterr()
+    return int(exc.value.code or 0), out.out, out.err

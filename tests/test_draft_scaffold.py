@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from authorkit.cli import main
+from tests.clihelp import invoke
+
 from authorkit.config import load_workspace
 from authorkit.textio import line_count
 
@@ -26,11 +27,7 @@ poc_dir = "content/pocs"
 """
 
 
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
+_run = invoke
 
 
 @pytest.fixture

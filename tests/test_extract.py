@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from authorkit.cli import main
+from tests.clihelp import invoke
+
 from authorkit.document import parse
 from authorkit.extract import plan_extract
 
@@ -23,11 +24,7 @@ def _outside_any_workspace(tmp_path_factory, monkeypatch):
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
+run = invoke
 
 
 def poc(fixtures: Path, name: str) -> Path:

@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from authorkit.cli import main
+from tests.clihelp import invoke
+
 from authorkit.config import load_workspace
 
 
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
+_run = invoke
 
 
 @pytest.fixture
