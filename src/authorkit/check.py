@@ -234,6 +234,7 @@ def check_paths(
     use_cache: bool | None = None,
     jobs: int | None = None,
     on_result: Callable[[FileResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> CheckRun:
     """Check files (or the workspace's content roots) and return every file's result."""
     from authorkit.cache import CheckCache, guides_digest, settings_digest
@@ -274,6 +275,8 @@ def check_paths(
             continue
         todo.append((str(p), rel, st))
         stamps[rel] = (p, stamp)
+    if on_start:
+        on_start(len(todo))
     fresh = run_checks(todo, ws.style_guides_dir, code_checks=code_checks, jobs=jobs, overrides=overrides, on_result=on_result)
     for r in fresh:
         p, stamp = stamps[r.path]

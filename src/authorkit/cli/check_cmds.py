@@ -55,7 +55,9 @@ def check(
     from authorkit.check import check_paths
     from authorkit.report import render
 
-    run = check_paths(ws, paths, style=style, code_checks=False if no_code else None, use_cache=False if no_cache else None, jobs=jobs)
+    with _Progress(enabled=is_tty(sys.stderr)) as progress:
+        run = check_paths(ws, paths, style=style, code_checks=False if no_code else None, use_cache=False if no_cache else None,
+                          jobs=jobs, on_start=progress.start, on_result=progress.advance)
     if not run.results and run.missing:
         from authorkit.errors import UsageError
 
@@ -77,6 +79,39 @@ def check(
     worst = run.worst()
     if worst is not None and worst >= threshold:
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+class _Progress:
+    """A progress bar on stderr for long runs (a terminal and enough files that are not cached)."""
+
+    MIN_FILES = 50
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.task = None
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def start(self, total: int) -> None:
+        if not self.enabled or total < self.MIN_FILES:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("check", total=total)
+
+    def advance(self, result: object) -> None:
+        if self.bar is not None and not getattr(result, "cached", False):
+            self.bar.advance(self.task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _print_code_stats() -> None:
