@@ -209,3 +209,12 @@ def test_help_is_fast_to_import() -> None:
     code = "import sys, authorkit.cli; bad=[m for m in ('anthropic','mistune','pydantic','git','langchain_text_splitters','sqlglot') if m in sys.modules]; print(bad)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
     assert out == "[]"
+
+
+def test_verbose_lists_skipped_languages_cold_and_from_cache(tmp_path: Path) -> None:
+    doc = tmp_path / "v.md"
+    doc.write_text("# Notes\n\n```rust\nfn main() {}\n```\n\n```python\nprint(1)\n```\n")
+    for _ in range(2):  # the second run is served from the cache and must say the same
+        r = run(["check", "v.md", "--style", "article", "--verbose"], tmp_path)
+        assert "code blocks: 1 checked (python 1); 1 skipped (rust 1)" in r.stderr
+        assert "v.md:3: rust: skipped" in r.stderr

@@ -28,7 +28,7 @@ def __getattr__(name: str) -> Any:
         return getattr(rules, name)
     raise AttributeError(name)
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # bump when results change shape or meaning: invalidates caches
 
 # rule id -> what it means (README lists these)
 # --- files and runs ------------------------------------------------------------------------
@@ -42,6 +42,7 @@ class FileResult:
     lines: int
     findings: list[Finding] = field(default_factory=list)
     cached: bool = False
+    code: dict[str, Any] | None = None  # code-block counts: checked per language, lenient, skipped
 
     def counts(self) -> dict[str, int]:
         c = {"error": 0, "warning": 0, "info": 0}
@@ -56,11 +57,13 @@ class FileResult:
             "detected": self.detected,
             "lines": self.lines,
             "findings": [f.to_dict() for f in self.findings],
+            **({"code_blocks": self.code} if self.code else {}),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "FileResult":
-        return cls(d["path"], d.get("style"), d.get("detected"), d.get("lines", 0), [Finding.from_dict(f) for f in d.get("findings", [])])
+        return cls(d["path"], d.get("style"), d.get("detected"), d.get("lines", 0), [Finding.from_dict(f) for f in d.get("findings", [])],
+                   code=d.get("code_blocks"))
 
 
 _FILE_PROBLEMS = {
@@ -90,7 +93,12 @@ def check_many(items: list[tuple[str, str, str]], guides: dict[str, StyleGuide],
         if doc is not None and code_checks and (guide is None or guide.code_checks):
             pending.append((r, doc, guide, modes))
     if pending:
-        for (r, *_), found in zip(pending, _code_findings([(d, g, m) for _, d, g, m in pending])):
+        from authorkit.codecheck import CodeStats
+
+        stats = CodeStats()
+        found_all = _code_findings([(d, g, m) for _, d, g, m in pending], stats)
+        for i, ((r, *_), found) in enumerate(zip(pending, found_all)):
+            r.code = stats.for_document(i)
             if found:
                 r.findings = _dedupe(r.findings + [f.with_path(r.path) for f in found])
                 r.findings.sort(key=sort_key)

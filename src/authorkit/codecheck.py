@@ -109,6 +109,27 @@ class CodeStats:
     checked: Counter = field(default_factory=Counter)  # language -> blocks parsed
     lenient: int = 0  # bad examples / sketches that were allowed to fail
     skipped: list[SkippedBlock] = field(default_factory=list)
+    # The same per document of the call (index -> counts), so results can carry their own.
+    doc_checked: dict[int, Counter] = field(default_factory=dict)
+    doc_lenient: Counter = field(default_factory=Counter)
+
+    def for_document(self, d: int) -> dict:
+        """JSON-ready counts for document `d` of the call (kept with its cached result)."""
+        return {
+            "checked": dict(self.doc_checked.get(d, {})),
+            "lenient": self.doc_lenient.get(d, 0),
+            "skipped": [[s.line, s.lang, s.reason] for s in self.skipped if s.doc == d],
+        }
+
+    @classmethod
+    def merge(cls, per_file: list[dict]) -> "CodeStats":
+        """Add up `for_document` counts of many files (for `check --verbose`)."""
+        st = cls()
+        for i, c in enumerate(per_file):
+            st.checked.update(c.get("checked", {}))
+            st.lenient += c.get("lenient", 0)
+            st.skipped.extend(SkippedBlock(i, line, lang, reason) for line, lang, reason in c.get("skipped", []))
+        return st
 
     def skipped_by_lang(self) -> Counter:
         return Counter(s.lang for s in self.skipped)
@@ -937,6 +958,7 @@ def check_documents(
     for d, (doc, _guide, modes) in enumerate(items):
         snippets, skipped, lenient = document_snippets(doc, modes or {})
         st.lenient += lenient
+        st.doc_lenient[d] += lenient
         for b, lang, reason in skipped:
             st.skipped.append(SkippedBlock(d, b.line, lang, reason))
         flat.extend((d, b, s) for b, s in snippets)
@@ -948,6 +970,7 @@ def check_documents(
             continue
         if s.check_syntax:
             st.checked[s.lang] += 1
+            st.doc_checked.setdefault(d, Counter())[s.lang] += 1
         for p in probs:
             findings[d].append(Finding(p.rule, Severity.ERROR, p.line, p.message, p.hint, p.column))
     _LAST_STATS = st

@@ -505,12 +505,10 @@ def check_document(doc: Document, guide: StyleGuide | None, *, code_checks: bool
     return _dedupe(ctx.findings)
 
 
-def _code_findings(items: list[tuple[Document, StyleGuide | None, dict[int, str]]]) -> list[list[Finding]]:
-    try:
-        from authorkit import codecheck
-    except ImportError:
-        return [[] for _ in items]
-    return codecheck.check_documents(items)
+def _code_findings(items: list[tuple[Document, StyleGuide | None, dict[int, str]]], stats: Any = None) -> list[list[Finding]]:
+    from authorkit import codecheck
+
+    return codecheck.check_documents(items, stats)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

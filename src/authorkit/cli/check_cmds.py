@@ -68,7 +68,7 @@ def check(
     if text:
         print(text)
     if verbose and fmt is Format.text:
-        _print_code_stats()
+        _print_code_stats(run)
     from authorkit.session import record
 
     if ws.config_path is not None:
@@ -114,16 +114,16 @@ class _Progress:
             self.bar.stop()
 
 
-def _print_code_stats() -> None:
-    try:
-        from authorkit import codecheck
-    except ImportError:
+def _print_code_stats(run) -> None:
+    from authorkit.codecheck import CodeStats
+
+    with_code = [r for r in run.results if r.code]
+    if not with_code:
         return
-    stats = getattr(codecheck, "last_stats", None)
-    if callable(stats):
-        s = stats()
-        if s:
-            print(f"code blocks: {s}", file=sys.stderr)
+    stats = CodeStats.merge([r.code for r in with_code])
+    print(f"code blocks: {stats}", file=sys.stderr)
+    for line in stats.skipped_lines([r.path for r in with_code]):
+        print(f"  {line}", file=sys.stderr)
 
 
 def _explain(ws, paths: list[str], fmt: Format) -> None:
