@@ -58,11 +58,11 @@ def test_workspace_template_overrides_the_builtin(ws) -> None:
 
 
 def test_broken_workspace_template_is_a_clear_error(ws) -> None:
-    from authorkit.errors import InputError
+    from authorkit.errors import AuthorkitError
 
     (ws.root / "prompts").mkdir()
     (ws.root / "prompts" / "session_summary.md.j2").write_text("ok\n{% for x in %}\n", encoding="utf-8")
-    with pytest.raises(InputError) as exc:
+    with pytest.raises(AuthorkitError) as exc:
         summarize(ws, Session.find(ws, SID), use_git=False, write=False, snapshot=False)
     assert "session_summary.md.j2:2" in str(exc.value)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from authorkit.config import Workspace
-from authorkit.errors import GitError, InputError
+from authorkit.errors import GitError
 from authorkit.session import Session, WriteSummary, file_sha256, summarize_writes
 
 if TYPE_CHECKING:  # gitpython is imported lazily: `authorkit --help` must stay fast
@@ -42,33 +42,11 @@ _ACTION_VERB = {"drafted": "Draft", "converted": "Convert", "fixed": "Fix", "upd
 # --- templates -------------------------------------------------------------------------
 
 
-def builtin_prompts_dir() -> Path:
-    from authorkit.resources import data_dir
-
-    return data_dir("prompts")
-
-
 def render_template(ws: Workspace, name: str, context: dict[str, Any]) -> str:
     """Render `name` from the workspace's prompts/ (if it has one) or the built-in prompts."""
-    import jinja2
+    from authorkit.prompts import render
 
-    dirs = [d for d in (ws.prompts_dir, builtin_prompts_dir()) if d.is_dir()]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    try:
-        return env.get_template(name).render(**context)
-    except jinja2.TemplateNotFound:
-        raise InputError(f"template {name} not found", path=ws.prompts_dir, hint=f"restore prompts/{name} (`authorkit init` writes the defaults)") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise InputError(f"template syntax error: {exc.message}", path=exc.filename or name, line=exc.lineno, hint="fix the jinja2 syntax, or delete the file to use the built-in template") from None
-    except jinja2.UndefinedError as exc:
-        raise InputError(f"template uses an unknown value: {exc.message}", path=name, hint="see docs for the values a template receives") from None
+    return render(ws, name, strip=False, **context)
 
 
 # --- repository ------------------------------------------------------------------------

@@ -45,11 +45,14 @@ def environment(ws: "Workspace | None" = None) -> jinja2.Environment:
     return _env(tuple(dirs))
 
 
-def render(ws: "Workspace | None", name: str, **context: Any) -> str:
+def render(ws: "Workspace | None", name: str, *, strip: bool = True, **context: Any) -> str:
+    """Render a template from the workspace's prompts/ or the built-in ones. Prompts are
+    stripped to one trailing newline; documents (commit messages, summaries) keep `strip=False`."""
     env = environment(ws)
     try:
         template = env.get_template(name)
-        return template.render(**context).strip() + "\n"
+        text = template.render(**context)
+        return text.strip() + "\n" if strip else text
     except jinja2.TemplateNotFound:
         raise ConfigError(f"prompt template {name!r} not found", hint=f"restore it in {builtin_dir()} or add it to your workspace's prompts/") from None
     except jinja2.TemplateSyntaxError as exc:
