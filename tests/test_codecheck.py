@@ -28,7 +28,7 @@ def _line_of(doc: Document, needle: str) -> int:
 
 
 def _modes(doc: Document) -> dict[int, str]:
-    """What the lead's engine derives from the tutorial guide: Extend It = sketch, Expected Output = output."""
+    """What the check engine derives from the tutorial guide: Extend It = sketch, Expected Output = output."""
     modes: dict[int, str] = {}
     for h in doc.headings:
         end = next((n.line - 1 for n in doc.headings if n.line > h.line and n.level <= h.level), doc.line_count)
