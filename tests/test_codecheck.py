@@ -228,3 +228,18 @@ def test_plain_command_blocks_need_no_bash_but_real_scripts_do(monkeypatch):
     broken = parse("# T\n\n```bash\nnpm install pg\ndone\n```\n")
     assert [f.line for f in check_documents([(broken, None, {})])[0]] == [5]
     assert calls == ["bash"]
+
+
+def test_expected_output_one_level_down_is_output_not_code() -> None:
+    from authorkit.matching import code_modes
+    from authorkit.styleguide import load_guides
+
+    doc = parse(
+        "# POC #9: Output\n\n## Run It\n\n```bash\nnode app.js\n```\n\n### Expected Output\n\n"
+        "```bash\nServer listening on :3000 (pid 42)\n  ✓ 12 requests in 0.4s (done)\n```\n"
+    )
+    modes = code_modes(doc, load_guides()["tutorial"])
+    assert modes == {11: "output"}
+    assert check_documents([(doc, load_guides()["tutorial"], modes)]) == [[]]
+    # Without the mode the output would be parsed as shell and fail.
+    assert check_documents([(doc, load_guides()["tutorial"], {})])[0]

@@ -28,7 +28,7 @@ def __getattr__(name: str) -> Any:
         return getattr(rules, name)
     raise AttributeError(name)
 
-ENGINE_VERSION = "2"  # bump when results change shape or meaning: invalidates caches
+ENGINE_VERSION = "3"  # bump when results change shape or meaning: invalidates caches
 
 # rule id -> what it means (README lists these)
 # --- files and runs ------------------------------------------------------------------------

@@ -161,4 +161,18 @@ def code_modes(doc: Document, guide: StyleGuide | None, matches: list[Match] | N
             continue
         for b in doc.code_in(m.section.start, m.section.end):
             modes[b.line] = m.rule.code
+    # The same sections often appear one level down ("### Expected Output" under "## Run It");
+    # their mode applies there too.
+    special = [(i, r) for i, r in enumerate(guide.section_rules) if r.code != "strict"]
+    if special and doc.code_blocks:
+        ids = {i for i, _ in special}
+        for idx, h in enumerate(doc.headings):
+            if h.level <= guide.section_level:
+                continue
+            hit = next((ri for ri, _ in heading_scores(guide, h.norm) if ri in ids), None)
+            if hit is None:
+                continue
+            end = next((n.line - 1 for n in doc.headings[idx + 1 :] if n.level <= h.level), doc.line_count)
+            for b in doc.code_in(h.line, end):
+                modes.setdefault(b.line, guide.section_rules[hit].code)
     return modes
