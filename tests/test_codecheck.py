@@ -243,3 +243,23 @@ def test_expected_output_one_level_down_is_output_not_code() -> None:
     assert check_documents([(doc, load_guides()["tutorial"], modes)]) == [[]]
     # Without the mode the output would be parsed as shell and fail.
     assert check_documents([(doc, load_guides()["tutorial"], {})])[0]
+
+
+def test_postgres_sql_uses_the_real_grammar_everywhere() -> None:
+    from authorkit.codecheck import _check_sql
+
+    valid = (
+        "CREATE TABLE events (id bigserial, at timestamptz NOT NULL) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+        "ALTER TABLE events DETACH PARTITION events_2024;\n"
+        "DO $$ BEGIN PERFORM pg_notify('jobs', 'x'); END $$;\n"
+        "CREATE OR REPLACE FUNCTION bump() RETURNS trigger AS $fn$\nBEGIN NEW.at := now(); RETURN NEW; END;\n$fn$ LANGUAGE plpgsql;\n"
+        "NOTIFY jobs, 'ready';\n"
+        "SELECT id::text FROM events WHERE at > now() - interval '1 day';\n"
+    )
+    assert _check_sql(valid) == []
+    broken = valid + "CREATE INDEX idx_at ON events (at\n;\nINSERT INTO events (at) VALUES (now()) (now());\n"
+    errors = _check_sql(broken)
+    assert errors and errors[0][0] == 10, errors  # the unclosed index definition, on its own line
+    # psql's own syntax is not SQL and is not reported as an error
+    assert _check_sql("\\c shop\nSELECT :'name';\n") == []

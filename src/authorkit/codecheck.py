@@ -1,7 +1,7 @@
 """Code that runs: syntax-check fenced code blocks and find placeholders inside code.
 
 Each block is checked by a real parser for its language (ast, json, PyYAML, tomllib,
-configparser, graphql-core, sqlglot; `bash -n`; Node's compiler through `js_check.js`).
+configparser, graphql-core, pglast (PostgreSQL) and sqlglot (other SQL dialects); `bash -n`; Node's compiler through `js_check.js`).
 External checkers are batched: one `node` and one `bash` process per call, whatever the
 number of blocks. Nothing in a block is ever executed.
 
@@ -527,7 +527,7 @@ SQL_STATEMENT_WORDS = frozenset(
     "DELIMITER FLUSH KILL PURGE REPAIR CHECKSUM HELP INSTALL UNINSTALL XA GET SIGNAL RESIGNAL "
     "IF WHILE LOOP REPEAT RETURN UPSERT".split()
 )
-# Only these statements are judged by sqlglot; it is reliable on them. Everything else
+# Outside PostgreSQL only these statements are judged by sqlglot; it is reliable on them. Everything else
 # (functions, DO blocks, policies, psql scripts) gets the lexical check alone, because a
 # false alarm on valid PostgreSQL costs the author more than a missed typo there.
 _SQL_TRUSTED = re.compile(
@@ -669,6 +669,8 @@ def _first_word(text: str) -> str:
 
 def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str]]:
     logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+    if dialect == "postgres" and "\\" not in code and not _PSQL_ONLY.search(code) and _pg_verdict(code) is None:
+        return []  # the whole block is valid PostgreSQL: nothing to split and locate
     stmts, errors = _split_sql(code)
     if errors:
         return errors[:3]  # lexical errors are certain; parsing on would only add noise
@@ -682,16 +684,43 @@ def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str
         if word.upper() not in SQL_STATEMENT_WORDS:
             errors.append((st.start_line, 1, f"unknown SQL statement `{word}`"))
             continue
-        body = re.sub(r"--[^\n]*|/\*.*?\*/", lambda m: " " * len(m.group(0)) if "\n" not in m.group(0) else "\n" * m.group(0).count("\n"), st.text, flags=re.S)
-        if not _SQL_TRUSTED.match(body.strip()) or _SQL_UNTRUSTED_BITS.search(body):
-            continue
-        verdict = _sqlglot_verdict(st.text.strip("\n"), dialect)
+        if dialect == "postgres":
+            # PostgreSQL's own grammar (libpg_query, through pglast) parses every statement
+            # type, functions and DO blocks included; only psql's own syntax is left out.
+            if _PSQL_ONLY.search(st.text):
+                continue
+            verdict = _pg_verdict(st.text.strip("\n"))
+        else:
+            body = re.sub(r"--[^\n]*|/\*.*?\*/", lambda m: " " * len(m.group(0)) if "\n" not in m.group(0) else "\n" * m.group(0).count("\n"), st.text, flags=re.S)
+            if not _SQL_TRUSTED.match(body.strip()) or _SQL_UNTRUSTED_BITS.search(body):
+                continue
+            verdict = _sqlglot_verdict(st.text.strip("\n"), dialect)
         if verdict:
             rel, col, desc = verdict
             lead_nl = len(st.text) - len(st.text.lstrip("\n"))
             # sqlglot counts lines from the stripped statement text.
             errors.append((st.text_line + lead_nl + rel - 1, col, desc))
     return errors
+
+
+# psql variables (:name, :'name') and COPY … FROM STDIN data are psql's, not SQL's.
+_PSQL_ONLY = re.compile(r"(?<![:\w]):['\"]?[A-Za-z_]|\bFROM\s+STDIN\b", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _pg_verdict(text: str) -> tuple[int, int, str] | None:
+    """(line in text, column, message) of PostgreSQL's parse error, None when it parses."""
+    from pglast import parser
+
+    try:
+        parser.parse_sql_json(text)
+    except parser.ParseError as exc:
+        msg = str(exc.args[0]) if exc.args else "syntax error"
+        # The location is a byte offset into the UTF-8 text.
+        loc = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+        before = text.encode("utf-8")[:loc].decode("utf-8", "ignore")
+        return (before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1, msg)
+    return None
 
 
 @lru_cache(maxsize=8)
