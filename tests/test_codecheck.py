@@ -263,3 +263,26 @@ def test_postgres_sql_uses_the_real_grammar_everywhere() -> None:
     assert errors and errors[0][0] == 10, errors  # the unclosed index definition, on its own line
     # psql's own syntax is not SQL and is not reported as an error
     assert _check_sql("\\c shop\nSELECT :'name';\n") == []
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_shell_blocks_share_bash_processes_and_errors_stay_on_their_block(monkeypatch) -> None:
+    from authorkit import codecheck as cc
+
+    calls = []
+    real = subprocess.run
+
+    def counting(*a, **k):
+        calls.append(a[0])
+        return real(*a, **k)
+
+    monkeypatch.setattr(cc.subprocess, "run", counting)
+    good = [f'for i in 1 2 3; do echo "{n} $i"; done\n' for n in range(60)]
+    broken = 'if [ -f x ]; then\n  echo "found"\n'  # missing fi
+    res = cc._run_bash(good[:30] + [broken] + good[30:])
+    assert [i for i, r in enumerate(res) if r] == [30]
+    assert res[30][0][0] == 3 and "end of file" in res[30][0][2]
+    assert len(calls) <= 1 + 2 * 6 + 1  # halving down to one block, not a process per block
+    calls.clear()
+    assert not any(cc._run_bash(good))
+    assert len(calls) == 1

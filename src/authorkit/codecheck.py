@@ -805,29 +805,66 @@ def _run_bash(codes: list[str]) -> list[list[tuple[int, int, str]]]:
 
 
 def _run_bash_all(bash: str, codes: list[str]) -> list[list[tuple[int, int, str]]]:
+    """`bash -n` many scripts with as few processes as possible.
+
+    The scripts are parsed together, each wrapped in a subshell `( … )` so an unclosed `if`,
+    `do` or brace cannot run into the next one; a script whose quotes or here-documents could
+    (an odd number of quote characters, `<<`) is parsed on its own. When a combined parse
+    fails, the group is halved until each failing script is parsed alone, exactly as
+    `bash -n` sees it. All valid: one process for the whole batch.
+    """
+    results: list[list[tuple[int, int, str]]] = [[] for _ in codes]
     with tempfile.TemporaryDirectory(prefix="authorkit-sh-") as tmp:
-        paths = []
-        for i, code in enumerate(codes):
-            p = Path(tmp) / f"b{i}.sh"
-            p.write_text(code, encoding="utf-8")
-            paths.append(str(p))
-        loop = 'for f in "$@"; do printf "\\0%s\\0" "$f"; LC_ALL=C bash -n "$f" 2>&1; done'
-        try:
-            proc = subprocess.run([bash, "-c", loop, "bash", *paths], capture_output=True, text=True, timeout=120)
-        except (OSError, subprocess.TimeoutExpired):
-            return [[] for _ in codes]
-        results: dict[str, list[tuple[int, int, str]]] = {p: [] for p in paths}
-        parts = proc.stdout.split("\0")
-        for k in range(1, len(parts) - 1, 2):
-            path, text = parts[k], parts[k + 1]
-            for m in re.finditer(r"^.*?: line (\d+): (.*)$", text, re.M):
-                results[path].append((int(m.group(1)), 1, m.group(2).strip()))
-        out = []
-        for p in paths:
-            errs = results[p]
-            # bash reports "unexpected end of file" after the real complaint; keep the first.
-            out.append(errs[:1])
-        return out
+        counter = [0]
+
+        def bash_n(text: str) -> str | None:
+            counter[0] += 1
+            path = Path(tmp) / f"b{counter[0]}.sh"
+            path.write_text(text, encoding="utf-8")
+            try:
+                proc = subprocess.run([bash, "-n", str(path)], capture_output=True, text=True, timeout=120, env={**os.environ, "LC_ALL": "C"})
+            except (OSError, subprocess.TimeoutExpired):
+                return None
+            return proc.stderr if proc.returncode else ""
+
+        def alone(i: int) -> None:
+            out = bash_n(codes[i])
+            if out:
+                m = re.search(r"^.*?: line (\d+): (.*)$", out, re.M)
+                # bash reports "unexpected end of file" after the real complaint; keep the first.
+                results[i] = [(int(m.group(1)), 1, m.group(2).strip())] if m else [(1, 1, out.strip().splitlines()[0])]
+
+        def together(idxs: list[int]) -> None:
+            if len(idxs) == 1:
+                alone(idxs[0])
+                return
+            out = bash_n("".join(f"(\n{codes[i]}\n)\n" for i in idxs))
+            if out == "" or out is None:
+                return
+            half = len(idxs) // 2
+            together(idxs[:half])
+            together(idxs[half:])
+
+        groupable = [i for i, c in enumerate(codes) if _isolated_shell(c)]
+        grouped = set(groupable)
+        for i in range(len(codes)):
+            if i not in grouped:
+                alone(i)
+        if groupable:
+            together(groupable)
+    return results
+
+
+_SHELL_ESCAPE = re.compile(r"\\.", re.S)
+_SHELL_COMMENT = re.compile(r"(?:^|(?<=\s))#[^\n]*")
+
+
+def _isolated_shell(code: str) -> bool:
+    """Whether a script's quoting closes within it, so it can be parsed next to others."""
+    if "<<" in code or "`" in code:
+        return False
+    text = _SHELL_COMMENT.sub("", _SHELL_ESCAPE.sub("", code))
+    return text.count("'") % 2 == 0 and text.count('"') % 2 == 0
 
 
 # --- JavaScript / TypeScript -----------------------------------------------------------
