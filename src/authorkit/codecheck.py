@@ -172,6 +172,15 @@ TITLE_RE = re.compile(r"""\b(?:title|filename|file|name)\s*=\s*["']?([^"'\s]+)""
 BAD_MARK_RE = re.compile(r"❌|\bwrong\b|\bbad\b|anti-?pattern|\bdon'?t\b|\bavoid\b|\bincorrect\b|\bbroken\b|🚫", re.I)
 GOOD_MARK_RE = re.compile(r"✅|\bgood\b|\bbetter\b|\bcorrect\b|\bright way\b|\bfixed\b", re.I)
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
+# Substrings one of which every match of the patterns above contains (lower-cased): a plain
+# substring test rules out almost every line before the case-insensitive regex runs.
+_BAD_KEYS = ("❌", "🚫", "wrong", "bad", "anti", "don", "avoid", "incorrect", "broken")
+_GOOD_KEYS = ("✅", "good", "better", "correct", "right way", "fixed")
+
+
+def _marked(rx: re.Pattern[str], keys: tuple[str, ...], text: str) -> bool:
+    low = text.lower()
+    return any(k in low for k in keys) and rx.search(text) is not None
 
 
 def block_language(block: CodeBlock, doc: Document | None = None) -> str:
@@ -226,17 +235,19 @@ def _first_comment(code: str) -> str:
 def is_bad_example(doc: Document, block: CodeBlock) -> bool:
     """Under a ❌ / Wrong / Bad / Anti-pattern marker: may fail to parse and may elide."""
     marks = _preceding_lines(doc, block, 3) + [_first_comment(block.code)]
-    if any(BAD_MARK_RE.search(m) for m in marks if m):
+    if any(_marked(BAD_MARK_RE, _BAD_KEYS, m) for m in marks if m):
         return True
     # The nearest heading and its parent (an "Anti-patterns" section), never the title.
     chain = [h for h in doc.enclosing_headings(block.line) if h.level > 1][:2]
-    return any(BAD_MARK_RE.search(h.text) for h in chain)
+    return any(_marked(BAD_MARK_RE, _BAD_KEYS, h.text) for h in chain)
 
 
 def _is_good_half_of_pair(doc: Document, block: CodeBlock, bad: set[int]) -> bool:
     """The ✅ block right after a ❌ block illustrates the contrast; it may elide config."""
+    if not bad:
+        return False  # there is no ❌ block for this one to be the other half of
     marks = _preceding_lines(doc, block, 3) + [_first_comment(block.code)]
-    if not any(GOOD_MARK_RE.search(m) for m in marks if m):
+    if not any(_marked(GOOD_MARK_RE, _GOOD_KEYS, m) for m in marks if m):
         return False
     prev = [b for b in doc.code_blocks if b.line < block.line]
     if not prev or prev[-1].line not in bad:
@@ -669,7 +680,7 @@ def _first_word(text: str) -> str:
 
 def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str]]:
     logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
-    if dialect == "postgres" and "\\" not in code and not _PSQL_ONLY.search(code) and _pg_verdict(code) is None:
+    if dialect == "postgres" and "\\" not in code and not _psql_only(code) and _pg_verdict(code) is None:
         return []  # the whole block is valid PostgreSQL: nothing to split and locate
     stmts, errors = _split_sql(code)
     if errors:
@@ -687,7 +698,7 @@ def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str
         if dialect == "postgres":
             # PostgreSQL's own grammar (libpg_query, through pglast) parses every statement
             # type, functions and DO blocks included; only psql's own syntax is left out.
-            if _PSQL_ONLY.search(st.text):
+            if _psql_only(st.text):
                 continue
             verdict = _pg_verdict(st.text.strip("\n"))
         else:
@@ -705,6 +716,11 @@ def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str
 
 # psql variables (:name, :'name') and COPY … FROM STDIN data are psql's, not SQL's.
 _PSQL_ONLY = re.compile(r"(?<![:\w]):['\"]?[A-Za-z_]|\bFROM\s+STDIN\b", re.I)
+
+
+def _psql_only(text: str) -> bool:
+    # Substring tests first: the pattern's look-behind makes it slow to scan with.
+    return (":" in text or "stdin" in text.lower()) and _PSQL_ONLY.search(text) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -753,6 +769,8 @@ def _sqlglot_verdict(text: str, dialect: str) -> tuple[int, int, str] | None:
 
 def shell_commands(code: str) -> str:
     """A shell block as a script: `$ ` sessions keep only commands (output lines blanked)."""
+    if "$ " not in code:
+        return code
     lines = code.split("\n")
     prompts = [l for l in lines if re.match(r"^\s*\$ ", l)]
     if not prompts:
