@@ -73,3 +73,17 @@ def test_md043_wildcards() -> None:
     assert rules("## Alpha\n## Beta\n## Gamma\n") == ["section-missing-between"]
     assert rules("## Alpha\n## X\n## Beta\n## One\n## Gamma\n") == []
     assert rules("## Alpha\n## X\n## Beta\n## One\n## Two\n## Gamma\n") == ["section-unknown"]
+
+
+def test_code_element_languages_see_through_aliases() -> None:
+    from authorkit.styleguide import parse_guide
+
+    guide = parse_guide(
+        "name: c\ntitle: {required: false}\nsections:\n  - id: setup\n    headings: [Setup]\n    elements:\n"
+        "      - {type: code, min: 2, languages: [yaml, bash]}\n",
+        "c.yaml",
+    )
+    ok = "## Setup\n\n```yml\na: 1\n```\n\n```sh\necho hi\n```\n"
+    assert [f.rule for f in check_text(ok, guide, "ok.md", code_checks=False)] == []
+    bad = "## Setup\n\n```yml\na: 1\n```\n\n```python\nprint(1)\n```\n"
+    assert [f.rule for f in check_text(bad, guide, "bad.md", code_checks=False)] == ["element-code"]

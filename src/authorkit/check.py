@@ -75,20 +75,19 @@ _FILE_PROBLEMS = {
 }
 
 
-def check_one(path_str: str, rel: str, style: str, guides: dict[str, StyleGuide], code_checks: bool, overrides: dict[str, dict[str, Any]] | None = None) -> FileResult:
-    """Read, parse and check one file. Never raises for bad input; problems become findings."""
-    return check_many([(path_str, rel, style)], guides, code_checks, overrides)[0]
-
-
 def check_many(items: list[tuple[str, str, str]], guides: dict[str, StyleGuide], code_checks: bool, overrides: dict[str, dict[str, Any]] | None = None) -> list[FileResult]:
     """Check (path, rel, style) items. Code blocks of all of them go to the code checker in one
-    call, so external checkers (node, bash) start once per batch, not once per document."""
+    call, so external checkers (node, bash) start once per batch, not once per document.
+    Never raises for bad input; problems become findings."""
     from authorkit.rules import _code_findings, _dedupe
 
+    if overrides:
+        # Line targets from authorkit.toml, applied once per batch rather than per file.
+        guides = {n: g.with_lines(overrides[n].get("lines")) if n in overrides else g for n, g in guides.items()}
     results: list[FileResult] = []
     pending: list[tuple[FileResult, Document, StyleGuide | None, dict[int, str]]] = []
     for path_str, rel, style in items:
-        r, doc, guide, modes = _check_structure_of(path_str, rel, style, guides, overrides)
+        r, doc, guide, modes = _check_structure_of(path_str, rel, style, guides)
         results.append(r)
         if doc is not None and code_checks and (guide is None or guide.code_checks):
             pending.append((r, doc, guide, modes))
@@ -105,7 +104,7 @@ def check_many(items: list[tuple[str, str, str]], guides: dict[str, StyleGuide],
     return results
 
 
-def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, StyleGuide], overrides: dict[str, dict[str, Any]] | None) -> tuple[FileResult, Document | None, StyleGuide | None, dict[int, str]]:
+def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, StyleGuide]) -> tuple[FileResult, Document | None, StyleGuide | None, dict[int, str]]:
     from authorkit.document import parse
     from authorkit.matching import Match, code_modes, match_sections
     from authorkit.rules import check_document, detect_style
@@ -135,8 +134,6 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
             guide, used = guides[name], name
     else:
         guide, used = guides[style], style
-    if guide is not None and overrides and used in overrides:
-        guide = guide.with_lines(overrides[used].get("lines"))
     matches = all_matches.get(used) if used else None
     if guide is not None and matches is None:
         matches = match_sections(doc, guide)

@@ -138,12 +138,6 @@ _REST_OF_CODE = re.compile(r"(?://|#|--|/\*)\s*(?:\.\.\.|…)\s*(?:\(?\s*)?(?:re
 _ELLIPSIS_ONLY = re.compile(r"^\s*(?:\.\.\.|…|// *\.\.\.|# *\.\.\.)\s*$")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 
-_LANG_ALIASES = {
-    "js": "javascript", "node": "javascript", "mjs": "javascript", "cjs": "javascript",
-    "ts": "typescript", "yml": "yaml", "sh": "bash", "shell": "bash", "zsh": "bash",
-    "console": "bash", "py": "python", "python3": "python", "psql": "sql", "postgresql": "sql",
-    "postgres": "sql", "dockerfile": "dockerfile", "docker": "dockerfile", "jsonc": "json",
-}
 
 
 @lru_cache(maxsize=256)
@@ -152,7 +146,11 @@ def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 def canonical_lang(lang: str) -> str:
-    return _LANG_ALIASES.get(lang.lower(), lang.lower())
+    """One name per language (`yml` → `yaml`, `sh` → `shell`), from the code checker's table."""
+    from authorkit.codecheck import LANG_ALIASES
+
+    low = lang.lower()
+    return LANG_ALIASES.get(low, low)
 
 
 def _clean_cell(cell: str) -> str:
