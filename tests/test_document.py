@@ -90,3 +90,28 @@ def test_random_bytes_never_raise(data: bytes) -> None:
     res = decode_document(data)
     if res.text is not None:
         check_text(res.text, GUIDES["tutorial"], "bytes.md", code_checks=False)
+
+
+_LINES = ["# Title\n", "## Step 2: Load\n", "plain text\n", "- item\n", "3. third\n", "  indented\n", "```sql\n", "```\n", "~~~\n",
+          "| a | b |\n", "|---|---|\n", "a | b\n", "---\n", "===\n", "\n", "<!--\n", "-->\n", "<div>\n", "[x]: /y\n",
+          "**Bold**\n", "***\n", "#tag\n", "\tx\n", "  ```\n", "|", "-", "#"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LINES), max_size=30))
+def test_line_shortcut_gives_mistunes_own_tokens(lines: list[str]) -> None:
+    # The parser claims lines no rule matches in one step instead of letting mistune search
+    # forward for the next rule; the tokens must be exactly those mistune makes without it.
+    from authorkit import document
+
+    src = "".join(lines) + "\n"
+
+    def tokens(rules: list[str]) -> list[dict]:
+        state = document._PositionState()
+        state.process(src)
+        document._MARKDOWN.block.parse(state, rules)
+        return state.tokens
+
+    mistune_own = [r for r in document._FAST_RULES if r != "other_line"]
+    assert "other_line" in document._FAST_RULES
+    assert tokens(document._FAST_RULES) == tokens(mistune_own)

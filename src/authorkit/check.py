@@ -106,7 +106,7 @@ def check_many(items: list[tuple[str, str, str]], guides: dict[str, StyleGuide],
 
 def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, StyleGuide]) -> tuple[FileResult, Document | None, StyleGuide | None, dict[int, str]]:
     from authorkit.document import parse
-    from authorkit.matching import Match, code_modes, match_sections
+    from authorkit.matching import Match, match_sections
     from authorkit.rules import check_document, detect_style
     from authorkit.textio import read_document
 
@@ -137,9 +137,9 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
     matches = all_matches.get(used) if used else None
     if guide is not None and matches is None:
         matches = match_sections(doc, guide)
-    findings.extend(f.with_path(rel) for f in check_document(doc, guide, code_checks=False, matches=matches))
+    modes: dict[int, str] = {}
+    findings.extend(f.with_path(rel) for f in check_document(doc, guide, code_checks=False, matches=matches, modes_out=modes))
     findings.sort(key=sort_key)
-    modes = code_modes(doc, guide, matches) if guide is not None else {}
     return FileResult(rel, used, detected, doc.line_count, findings), doc, guide, modes
 
 

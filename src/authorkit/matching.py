@@ -109,6 +109,21 @@ def forbidden_match(guide: StyleGuide, norm: str, level: int) -> ForbiddenSectio
     return _FORBIDDEN[key]
 
 
+_SPECIAL: dict[tuple[int, str], int | None] = {}
+
+
+def _special_rule(guide: StyleGuide, norm: str) -> int | None:
+    """Index of the first rule with a non-strict code mode that a subheading matches. Subheadings
+    ("### Step 3: Insert a row") are mostly unique, so only those few rules are scored."""
+    key = (id(guide.sections), norm)
+    if key not in _SPECIAL:
+        _SPECIAL[key] = next(
+            (ri for ri, r in enumerate(guide.section_rules) if r.code != "strict" and rule_score(norm, r, guide.fuzzy_threshold) > 0),
+            None,
+        )
+    return _SPECIAL[key]
+
+
 @dataclass
 class Match:
     section: Section
@@ -163,13 +178,11 @@ def code_modes(doc: Document, guide: StyleGuide | None, matches: list[Match] | N
             modes[b.line] = m.rule.code
     # The same sections often appear one level down ("### Expected Output" under "## Run It");
     # their mode applies there too.
-    special = [(i, r) for i, r in enumerate(guide.section_rules) if r.code != "strict"]
-    if special and doc.code_blocks:
-        ids = {i for i, _ in special}
+    if doc.code_blocks and any(r.code != "strict" for r in guide.section_rules):
         for idx, h in enumerate(doc.headings):
             if h.level <= guide.section_level:
                 continue
-            hit = next((ri for ri, _ in heading_scores(guide, h.norm) if ri in ids), None)
+            hit = _special_rule(guide, h.norm)
             if hit is None:
                 continue
             end = next((n.line - 1 for n in doc.headings[idx + 1 :] if n.level <= h.level), doc.line_count)

@@ -481,13 +481,15 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         ctx.add("mojibake", "error", first, f"garbled characters from a wrong encoding{more}", "run `authorkit fix` on this file to repair them")
 
 
-def check_document(doc: Document, guide: StyleGuide | None, *, code_checks: bool = True, matches: list[Match] | None = None) -> list[Finding]:
-    """All findings for one parsed document (without path; the caller sets it)."""
+def check_document(doc: Document, guide: StyleGuide | None, *, code_checks: bool = True, matches: list[Match] | None = None,
+                   modes_out: dict[int, str] | None = None) -> list[Finding]:
+    """All findings for one parsed document (without path; the caller sets it). `modes_out`
+    receives the code mode of each block's section, for a caller that checks code later."""
     ctx = _Ctx(doc, guide)
-    modes: dict[int, str] = {}
+    modes: dict[int, str] = modes_out if modes_out is not None else {}
     if guide is not None:
         matches = matches if matches is not None else match_sections(doc, guide)
-        modes = code_modes(doc, guide, matches)
+        modes.update(code_modes(doc, guide, matches))
         _check_title(ctx, guide)
         _check_forbidden(ctx, guide)
         _check_structure(ctx, guide, matches)
