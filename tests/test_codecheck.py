@@ -158,22 +158,35 @@ def test_typescript_is_checked_or_reported_skipped_never_a_false_error():
 
 
 @pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
-def test_one_node_and_one_bash_process_per_call_whatever_the_block_count(monkeypatch):
+def test_one_bash_per_call_and_one_node_for_all_calls_whatever_the_block_count(monkeypatch):
     calls: list[str] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
-    def counting_run(args, *a, **kw):
+    def counting_popen(args, *a, **kw):  # subprocess.run starts its process through Popen too
         calls.append(Path(args[0]).name)
-        return real_run(args, *a, **kw)
+        return real_popen(args, *a, **kw)
 
-    monkeypatch.setattr(codecheck.subprocess, "run", counting_run)
+    codecheck._NODES[0].close()  # a Node process left by an earlier test would hide the start
+    monkeypatch.setattr(codecheck.subprocess, "Popen", counting_popen)
     block = "```js\nconst a = 1;\n```\n\n```bash\necho \"hi\" && true\n```\n\n"
     docs = [parse("# D\n\n" + block * 10 + "```js\nlet x = ;\n```\n") for _ in range(5)]
-    results = check_documents([(d, None, {}) for d in docs])
-    assert sorted(calls) == ["bash", "node"]
-    # Findings land in the right document, at the right line.
-    for d, res in zip(docs, results):
-        assert [f.line for f in res] == [_line_of(d, "let x = ;")]
+    for _ in range(2):  # two batches, as two groups of documents in one worker
+        results = check_documents([(d, None, {}) for d in docs])
+        # Findings land in the right document, at the right line.
+        for d, res in zip(docs, results):
+            assert [f.line for f in res] == [_line_of(d, "let x = ;")]
+    assert sorted(calls) == ["bash", "bash", "node"]
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_node_checker_restarts_after_its_process_dies():
+    docs = [parse("# D\n\n```js\nlet x = ;\n```\n")]
+    assert [f.line for f in check_documents([(d, None, {}) for d in docs])[0]] == [4]
+    proc = codecheck._NODES[0]._proc
+    assert proc is not None
+    proc.kill()
+    proc.wait()
+    assert [f.line for f in check_documents([(d, None, {}) for d in docs])[0]] == [4]
 
 
 def test_sql_lenient_on_postgres_constructs_but_catches_real_mistakes():

@@ -12,6 +12,7 @@ Blocks that are not checked (unknown language, output, no Node) are counted in `
 from __future__ import annotations
 
 import ast
+import atexit
 import configparser
 import json
 import logging
@@ -20,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -896,21 +898,77 @@ def _isolated_shell(code: str) -> bool:
 JS_CHECKER = Path(__file__).with_name("js_check.js")
 
 
+class _NodeChecker:
+    """One long-lived Node process per Python process, fed a batch per line.
+
+    A check run sends a batch per group of documents; starting Node for each cost more than
+    compiling the blocks. The process belongs to the Python process that started it (a forked
+    worker starts its own) and exits when its stdin closes.
+    """
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._owner = 0
+        self._lock = threading.Lock()
+        self._at_exit = False
+
+    def _start(self, node: str) -> subprocess.Popen[str]:
+        if self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(
+                [node, "--experimental-vm-modules", "--no-warnings", str(JS_CHECKER)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+            )
+            self._owner = os.getpid()
+            if not self._at_exit:
+                atexit.register(self.close)
+                self._at_exit = True
+        return self._proc
+
+    def request(self, node: str, payload: str) -> str | None:
+        with self._lock:
+            for _ in range(2):  # a process that died is started again once
+                try:
+                    proc = self._start(node)
+                    assert proc.stdin is not None and proc.stdout is not None
+                    proc.stdin.write(payload + "\n")
+                    proc.stdin.flush()
+                    line = proc.stdout.readline()
+                except OSError:
+                    line = ""
+                if line:
+                    return line
+                self._proc = None
+            return None
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or self._owner != os.getpid():
+            return
+        try:
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+
+
+_NODES = [_NodeChecker()]
+
+
 def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, str]], str | None]] | None:
-    """Compile every (lang, code) in one Node process. None when Node is not installed."""
+    """Compile every (lang, code) in Node. None when Node is not installed (or fails)."""
     node = shutil.which("node")
     if node is None:
         return None
     if not blocks:
         return []
     payload = json.dumps([{"id": i, "lang": lang, "code": code} for i, (lang, code) in enumerate(blocks)])
+    line = _NODES[0].request(node, payload)
+    if line is None:
+        return None
     try:
-        proc = subprocess.run(
-            [node, "--experimental-vm-modules", "--no-warnings", str(JS_CHECKER)],
-            input=payload, capture_output=True, text=True, timeout=300,
-        )
-        results = json.loads(proc.stdout)
-    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        results = json.loads(line)
+    except json.JSONDecodeError:
         return None
     out: list[tuple[list[tuple[int, int, str]], str | None]] = [([], None) for _ in blocks]
     for r in results:

@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import ftfy
-
 from authorkit.textio import atomic_write_text, read_document
 
 # Sequences whose middle byte was lost (cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined).
@@ -68,6 +66,8 @@ def fix_mojibake(text: str) -> str:
     # Roman encoding, é alone is not valid UTF-8).
     if "‚" in text or "Ä" in text or "Ô" in text:
         text = _NON_ASCII_RUN.sub(_undo_macroman, text)
+    import ftfy  # here, not at the top: every check imports this module, few documents need ftfy
+
     fixed = ftfy.fix_text(
         text,
         unescape_html=False,

@@ -1,6 +1,6 @@
 'use strict';
 // Syntax-check many JavaScript/TypeScript blocks in one Node process.
-// stdin: JSON [{id, lang: "js"|"ts", code}]; stdout: JSON [{id, ok} | {id, line, col, message} | {id, skipped}].
+// Each stdin line: JSON [{id, lang: "js"|"ts", code}]; each stdout line: JSON [{id, ok} | {id, line, col, message} | {id, skipped}].
 // Nothing is executed: code is only compiled (vm.compileFunction / vm.SourceTextModule).
 const vm = require('vm');
 const nodeModule = require('module');
@@ -83,10 +83,12 @@ function check(block) {
   return err ? Object.assign({ id: block.id }, err) : { id: block.id, ok: true };
 }
 
-let input = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => { input += chunk; });
-process.stdin.on('end', () => {
-  const blocks = JSON.parse(input || '[]');
-  process.stdout.write(JSON.stringify(blocks.map(check)));
+// One request per line (a JSON array of blocks), one JSON line back per request, until stdin
+// closes: the caller keeps one Node process for all of its batches.
+const readline = require('readline');
+const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+rl.on('line', (line) => {
+  if (!line.trim()) return;
+  const blocks = JSON.parse(line);
+  process.stdout.write(JSON.stringify(blocks.map(check)) + '\n');
 });

@@ -44,30 +44,54 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
-@lru_cache(maxsize=200_000)
-def score_heading(norm: str, headings: tuple[str, ...], patterns: tuple[str, ...], threshold: float) -> float:
-    """1.0 for an exact or pattern match, 0.95 for a main-part match, the similarity ratio for a
-    near miss at or above `threshold`, else 0."""
+# Headings repeat across a site, so scores are cached per guide. Keyed by the identity of the
+# guide's rule lists, which copies made by `with_lines` share with the original; each list is
+# kept alive once used as a key, so its id cannot be reused by another guide's list.
+_PINNED: dict[int, object] = {}
+
+
+def _pin(rules: object) -> int:
+    _PINNED.setdefault(id(rules), rules)
+    return id(rules)
+
+
+_SCORES: dict[tuple[int, str], tuple[tuple[int, float], ...]] = {}
+_FORBIDDEN: dict[tuple[int, str, int], ForbiddenSection | None] = {}
+
+
+@dataclass(frozen=True)
+class _Aliases:
+    """A rule's headings prepared for matching: patterns, normalised aliases, and the aliases
+    long enough for a similarity ratio to mean anything ("faq" vs "fix" does not)."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    exact: frozenset[str]
+    fuzzy: tuple[tuple[str, int], ...]
+
+
+@lru_cache(maxsize=4096)
+def _aliases(headings: tuple[str, ...], patterns: tuple[str, ...]) -> _Aliases:
+    norms = [a for a in map(_alias_norm, headings) if a]
+    return _Aliases(tuple(_rx(p) for p in patterns), frozenset(norms), tuple((a, len(a)) for a in dict.fromkeys(norms) if len(a) >= 5))
+
+
+def _score(norm: str, al: _Aliases, threshold: float) -> float:
+    for p in al.patterns:
+        if p.search(norm):
+            return 1.0
+    if norm in al.exact:
+        return 1.0
     variants = _variants(norm)
-    for p in patterns:
-        if _rx(p).search(norm):
-            return 1.0
+    if len(variants) > 1 and variants[1] in al.exact:
+        return 0.95
     best = 0.0
-    for alias in headings:
-        a = _alias_norm(alias)
-        if not a:
+    for v in variants:
+        lv = len(v)
+        if lv < 5:
             continue
-        if norm == a:
-            return 1.0
-        if a in variants:
-            best = max(best, 0.95)
-            continue
-        for v in variants:
-            # Ratio is meaningless for very short strings ("faq" vs "fix").
-            if min(len(v), len(a)) < 5:
-                continue
+        for a, la in al.fuzzy:
             # Upper bound of the ratio from the lengths alone: skips most comparisons.
-            if 2.0 * min(len(v), len(a)) / (len(v) + len(a)) < threshold:
+            if 2.0 * min(lv, la) / (lv + la) < threshold:
                 continue
             r = _ratio(v, a, threshold)
             if r >= threshold:
@@ -75,18 +99,24 @@ def score_heading(norm: str, headings: tuple[str, ...], patterns: tuple[str, ...
     return best
 
 
+def score_heading(norm: str, headings: tuple[str, ...], patterns: tuple[str, ...], threshold: float) -> float:
+    """1.0 for an exact or pattern match, 0.95 for a main-part match, the similarity ratio for a
+    near miss at or above `threshold`, else 0."""
+    return _score(norm, _aliases(tuple(headings), tuple(patterns)), threshold)
+
+
+_RULE_ALIASES: dict[int, _Aliases] = {}
+
+
 def rule_score(norm: str, rule: SectionRule | ForbiddenSection, threshold: float) -> float:
-    return score_heading(norm, tuple(rule.headings), tuple(rule.patterns), threshold)
+    al = _RULE_ALIASES.get(id(rule))
+    if al is None:
+        al = _RULE_ALIASES[_pin(rule)] = _aliases(tuple(rule.headings), tuple(rule.patterns))
+    return _score(norm, al, threshold)
 
 
 def heading_matches(text: str, rule: SectionRule | ForbiddenSection, threshold: float = 0.86) -> bool:
     return rule_score(normalize_heading(text), rule, threshold) > 0
-
-
-# Headings repeat across a site, so scores are cached per guide. Keyed by the identity of the
-# guide's rule lists, which copies made by `with_lines` share with the original.
-_SCORES: dict[tuple[int, str], tuple[tuple[int, float], ...]] = {}
-_FORBIDDEN: dict[tuple[int, str, int], ForbiddenSection | None] = {}
 
 
 def heading_scores(guide: StyleGuide, norm: str) -> tuple[tuple[int, float], ...]:
@@ -94,6 +124,7 @@ def heading_scores(guide: StyleGuide, norm: str) -> tuple[tuple[int, float], ...
     key = (id(guide.sections), norm)
     hit = _SCORES.get(key)
     if hit is None:
+        _pin(guide.sections)
         hit = _SCORES[key] = tuple(
             (ri, s) for ri, r in enumerate(guide.section_rules) if (s := rule_score(norm, r, guide.fuzzy_threshold)) > 0
         )
@@ -103,10 +134,30 @@ def heading_scores(guide: StyleGuide, norm: str) -> tuple[tuple[int, float], ...
 def forbidden_match(guide: StyleGuide, norm: str, level: int) -> ForbiddenSection | None:
     """The forbidden-section rule a heading at `level` falls under, if any (exact or pattern
     matches only: a near miss is not enough to call a section forbidden)."""
+    if not guide.forbidden:
+        return None
     key = (id(guide.forbidden), norm, level)
     if key not in _FORBIDDEN:
-        _FORBIDDEN[key] = next((f for f in guide.forbidden if f.level in (None, level) and rule_score(norm, f, 1.01) > 0), None)
+        hit = None
+        if _could_be_forbidden(guide, norm):
+            hit = next((f for f in guide.forbidden if f.level in (None, level) and rule_score(norm, f, 1.01) > 0), None)
+        _FORBIDDEN[key] = hit
     return _FORBIDDEN[key]
+
+
+_FORBIDDEN_ANY: dict[int, tuple[re.Pattern[str] | None, frozenset[str]]] = {}
+
+
+def _could_be_forbidden(guide: StyleGuide, norm: str) -> bool:
+    """One pattern search and two set lookups for all the forbidden rules at once: almost every
+    heading is cleared here without scoring it against each rule."""
+    quick = _FORBIDDEN_ANY.get(id(guide.forbidden))
+    if quick is None:
+        pats = [f"(?:{p})" for f in guide.forbidden for p in f.patterns]
+        names = frozenset(a for f in guide.forbidden for a in map(_alias_norm, f.headings) if a)
+        quick = _FORBIDDEN_ANY[_pin(guide.forbidden)] = (re.compile("|".join(pats), re.I) if pats else None, names)
+    rx, names = quick
+    return any(v in names for v in _variants(norm)) or (rx is not None and rx.search(norm) is not None)
 
 
 _SPECIAL: dict[tuple[int, str], int | None] = {}
@@ -117,6 +168,7 @@ def _special_rule(guide: StyleGuide, norm: str) -> int | None:
     ("### Step 3: Insert a row") are mostly unique, so only those few rules are scored."""
     key = (id(guide.sections), norm)
     if key not in _SPECIAL:
+        _pin(guide.sections)
         _SPECIAL[key] = next(
             (ri for ri, r in enumerate(guide.section_rules) if r.code != "strict" and rule_score(norm, r, guide.fuzzy_threshold) > 0),
             None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -224,8 +224,9 @@ class StyleGuide(_Strict):
     source: str = ""  # file it was loaded from (set by the loader)
     digest: str = ""  # content hash, part of the check cache key
 
-    @property
+    @cached_property
     def section_rules(self) -> list[SectionRule]:
+        # Asked for every document; the guide's sections are not changed once loaded.
         return [s for s in self.sections if isinstance(s, SectionRule)]
 
     def with_lines(self, lines: dict[str, int | None] | None) -> "StyleGuide":
