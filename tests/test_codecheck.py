@@ -299,3 +299,11 @@ def test_shell_blocks_share_bash_processes_and_errors_stay_on_their_block(monkey
     calls.clear()
     assert not any(cc._run_bash(good))
     assert len(calls) == 1
+
+
+def test_python_errors_the_interpreter_raises_before_running_are_found():
+    # Parsed fine, but Python refuses to compile it: a reader who runs it gets a SyntaxError.
+    doc = parse("# T\n\n```python\nimport os\n\n\ndef scale(size, size):\n    return size * 2\n```\n\n"
+                "```python\nasync def main():\n    return await fetch()\n\nresult = await main()\n```\n")
+    findings = _check(doc, {})
+    assert [(f.line, "duplicate argument" in f.message) for f in findings] == [(_line_of(doc, "def scale"), True)]

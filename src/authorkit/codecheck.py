@@ -1,8 +1,9 @@
 """Code that runs: syntax-check fenced code blocks and find placeholders inside code.
 
-Each block is checked by a real parser for its language (ast, json, PyYAML, tomllib,
-configparser, graphql-core, pglast (PostgreSQL) and sqlglot (other SQL dialects); `bash -n`; Node's compiler through `js_check.js`).
-External checkers are batched: one `node` and one `bash` process per call, whatever the
+Each block is checked by a real parser for its language (Python's own parser and symbol table,
+json, PyYAML, tomllib, configparser, graphql-core, pglast (PostgreSQL) and sqlglot (other SQL
+dialects); `bash -n`; Node's compiler through `js_check.js`). External checkers are batched:
+one `bash` process per call and one long-lived `node` process per Python process, whatever the
 number of blocks. Nothing in a block is ever executed.
 
 Findings: `code-syntax` and `code-placeholder` (errors), at the document line of the problem.
@@ -11,7 +12,6 @@ Blocks that are not checked (unknown language, output, no Node) are counted in `
 
 from __future__ import annotations
 
-import ast
 import atexit
 import configparser
 import json
@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import symtable
 import tempfile
 import threading
 import tomllib
@@ -292,19 +293,19 @@ _PLACEHOLDER_KEYS = ("...", "…", "*/", "your", "replace_me", "replace-me", "re
                      " here", "todo", "implement", "same as", " etc", "omitted", "remaining")
 
 
-def _has_key(low: str) -> bool:
-    return any(k in low for k in _PLACEHOLDER_KEYS)
-
-
 def find_placeholders(lang: str, code: str) -> list[tuple[int, str]]:
     """(line within code, what) for each stand-in that keeps code from running as written."""
     out: list[tuple[int, str]] = []
-    if not _has_key(code.lower()):
+    low = code.lower()
+    keys = [k for k in _PLACEHOLDER_KEYS if k in low]
+    if not keys:
         return out
     styles = _COMMENT_STYLES.get(lang, ("#", "//"))
     block_comments = lang in _BLOCK_COMMENT_LANGS
+    low_lines = low.split("\n")  # lower() never adds or removes a newline
     for n, line in enumerate(code.split("\n"), 1):
-        if not _has_key(line.lower()):
+        line_low = low_lines[n - 1]
+        if not any(k in line_low for k in keys):
             continue
         found = None
         for mark in styles:
@@ -354,7 +355,10 @@ def _comment_start(line: str, mark: str) -> int:
 def _check_python(code: str) -> list[tuple[int, int, str]]:
     code = _strip_repl(code)
     try:
-        ast.parse(code)
+        # Python's own parser, without building AST objects (about 40% cheaper than ast.parse);
+        # the symbol table also catches what the interpreter rejects before running anything
+        # (a duplicate parameter, `global` after assignment).
+        symtable.symtable(code, "<block>", "exec")
     except SyntaxError as exc:
         return [(exc.lineno or 1, exc.offset or 1, exc.msg)]
     except ValueError as exc:  # null bytes
@@ -889,7 +893,9 @@ def _isolated_shell(code: str) -> bool:
     """Whether a script's quoting closes within it, so it can be parsed next to others."""
     if "<<" in code or "`" in code:
         return False
-    text = _SHELL_COMMENT.sub("", _SHELL_ESCAPE.sub("", code))
+    text = _SHELL_ESCAPE.sub("", code) if "\\" in code else code
+    if "#" in text:  # the comment pattern looks behind at every position: only when needed
+        text = _SHELL_COMMENT.sub("", text)
     return text.count("'") % 2 == 0 and text.count('"') % 2 == 0
 
 

@@ -431,7 +431,7 @@ def _check_length(ctx: _Ctx, guide: StyleGuide) -> None:
     rt = guide.reading_time
     if rt is not None:
         # Readers read the code too; counting it matches how authors estimate reading time.
-        words = sum(len(_WORD.findall(ln)) for ln in ctx.doc.lines)
+        words = len(_WORD.findall(ctx.doc.text))  # a word never spans a newline
         minutes = words / rt.words_per_minute
         if (rt.min is not None and minutes < rt.min) or (rt.max is not None and minutes > rt.max):
             ctx.add("reading-time", rt.severity, 1, f"reading time ≈ {minutes:.1f} min ({words} words at {rt.words_per_minute} wpm); the {guide.name} style aims for {rt.min:g}–{rt.max:g} min",
@@ -467,7 +467,9 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         mode = modes.get(b.line, "strict")
         if mode in ("sketch", "output", "problem"):
             continue
-        if b.code.strip() and all(_ELLIPSIS_ONLY.match(x) or not x.strip() for x in b.code.splitlines()):
+        body = b.code.strip()
+        # The first line decides for almost every block, before the whole block is split.
+        if body and _ELLIPSIS_ONLY.match(body.split("\n", 1)[0]) and all(_ELLIPSIS_ONLY.match(x) or not x.strip() for x in body.splitlines()):
             ctx.add("placeholder", "error", b.line, "code block contains only an ellipsis", "put the complete code here")
             continue
         if "..." not in b.code and "…" not in b.code:
