@@ -307,3 +307,11 @@ def test_python_errors_the_interpreter_raises_before_running_are_found():
                 "```python\nasync def main():\n    return await fetch()\n\nresult = await main()\n```\n")
     findings = _check(doc, {})
     assert [(f.line, "duplicate argument" in f.message) for f in findings] == [(_line_of(doc, "def scale"), True)]
+
+
+def test_compose_services_may_take_their_image_from_a_merged_anchor():
+    doc = parse("# T\n\n```yaml\nx-app: &app\n  image: node:20\n  restart: always\nx-log: &log\n  logging: {driver: local}\n"
+                "services:\n  web:\n    <<: [*app, *log]\n  worker:\n    <<: *log\n```\n")
+    findings = _check(doc, {})
+    # `web` gets its image through the merge; `worker` merges only logging and has no image.
+    assert [(f.line, "`worker`" in f.message) for f in findings] == [(_line_of(doc, "  worker:"), True)]
