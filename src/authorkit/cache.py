@@ -46,6 +46,7 @@ def guides_digest(dirs: list[Path]) -> str:
 
 
 def file_hash(path: Path) -> str:
+    """Same digest as textio.content_hash of the file's bytes, read in pieces."""
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -105,9 +106,12 @@ class CheckCache:
             return e["result"], stamp
         return None, stamp
 
-    def put(self, path: Path, stamp: dict[str, Any], result: dict[str, Any]) -> None:
+    def put(self, path: Path, stamp: dict[str, Any], result: dict[str, Any], digest: str | None = None) -> None:
+        """Store a result; `digest` is the hash of the content that was checked, when known."""
         if not self.enabled or not stamp:
             return
+        if digest:
+            stamp["hash"] = digest
         if "hash" not in stamp:
             try:
                 stamp["hash"] = file_hash(path)

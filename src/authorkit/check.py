@@ -45,6 +45,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     cached: bool = False
     code: dict[str, Any] | None = None  # code-block counts: checked per language, lenient, skipped
+    digest: str | None = None  # hash of the content checked (for the cache; not reported)
 
     def counts(self) -> dict[str, int]:
         c = {"error": 0, "warning": 0, "info": 0}
@@ -65,7 +66,7 @@ class FileResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "FileResult":
         return cls(d["path"], d.get("style"), d.get("detected"), d.get("lines", 0), [Finding.from_dict(f) for f in d.get("findings", [])],
-                   code=d.get("code_blocks"))
+                   code=d.get("code_blocks"), digest=d.get("_digest"))
 
 
 _FILE_PROBLEMS = {
@@ -139,7 +140,7 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
         sev = Severity.ERROR
         findings.append(Finding(rule, sev, 1, f"{msg}: {res.detail}" if res.detail and res.problem != "empty" else msg, hint, path=rel))
         if res.problem != "encoding":
-            return FileResult(rel, None if style == "auto" else style, None, 0, findings), None, None, {}
+            return FileResult(rel, None if style == "auto" else style, None, 0, findings, digest=res.digest), None, None, {}
     text = res.text or ""
     doc = parse(text)
     detected = None
@@ -162,7 +163,7 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
     modes: dict[int, str] = {}
     findings.extend(f.with_path(rel) for f in check_document(doc, guide, code_checks=False, matches=matches, modes_out=modes))
     findings.sort(key=sort_key)
-    return FileResult(rel, used, detected, doc.line_count, findings), doc, guide, modes
+    return FileResult(rel, used, detected, doc.line_count, findings, digest=res.digest), doc, guide, modes
 
 
 def _worker_chunk(args: tuple[list[tuple[str, str, str]], str | None, bool, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -170,7 +171,7 @@ def _worker_chunk(args: tuple[list[tuple[str, str, str]], str | None, bool, dict
     from authorkit.styleguide import load_guides
 
     guides = load_guides(Path(guides_dir) if guides_dir else None)
-    return [r.to_dict() for r in check_many(items, guides, code_checks, overrides)]
+    return [{**r.to_dict(), "_digest": r.digest} for r in check_many(items, guides, code_checks, overrides)]
 
 
 def run_checks(
@@ -316,7 +317,7 @@ def check_paths(
     for r in fresh:
         p, stamp = stamps[r.path]
         if not any(f.rule == "file-unreadable" for f in r.findings):
-            cache.put(p, stamp, r.to_dict())
+            cache.put(p, stamp, r.to_dict(), r.digest)
     results.extend(fresh)
     cache.save()
     results.sort(key=lambda r: r.path)

@@ -228,7 +228,7 @@ def _preceding_lines(doc: Document, block: CodeBlock, n: int) -> list[str]:
 
 
 def _first_comment(code: str) -> str:
-    for line in code.split("\n")[:2]:
+    for line in code.split("\n", 2)[:2]:
         s = line.strip()
         if s.startswith(("//", "#", "--", "/*", "<!--")):
             return s
@@ -368,6 +368,8 @@ def _check_python(code: str) -> list[tuple[int, int, str]]:
 
 def _strip_repl(code: str) -> str:
     """A `>>>` session: keep the statements, blank out the echoed output (lines are kept)."""
+    if ">>>" not in code:
+        return code
     lines = code.split("\n")
     if not any(l.startswith(">>> ") or l == ">>>" for l in lines):
         return code

@@ -7,9 +7,10 @@ directory and are renamed into place, so a failed or interrupted run leaves noth
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # Files larger than this are reported, not parsed: a 50 MB "document" is almost always a
@@ -24,6 +25,7 @@ class ReadResult:
     problem: str | None = None  # "binary", "encoding", "too-large", "unreadable", "empty"
     detail: str | None = None
     encoding: str = "utf-8"
+    digest: str | None = None  # content hash of the bytes read (the check cache's key)
 
 
 def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> ReadResult:
@@ -36,7 +38,14 @@ def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> ReadResult
         return ReadResult(None, None, "unreadable", f"permission denied ({exc.strerror})")
     except OSError as exc:
         return ReadResult(None, None, "unreadable", exc.strerror or str(exc))
-    return decode_document(data)
+    res = decode_document(data)
+    # Hashed here, from the bytes that were checked, so the cache never pairs a result with
+    # content read at another moment (and the file is not read a second time to hash it).
+    return replace(res, digest=content_hash(data))
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def decode_document(data: bytes) -> ReadResult:
