@@ -210,6 +210,13 @@ def run_checks(
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     load_guides(guides_dir)  # parsed once here; forked workers inherit the cache
+    # Imported once here rather than once in every worker: forked workers share these pages.
+    import authorkit.rules  # noqa: F401
+    if code_checks:
+        import authorkit.codecheck  # noqa: F401
+    import gc as _gc
+
+    _gc.freeze()  # what exists now is never garbage; workers' collections need not scan it
     # Many small chunks handed out as workers free up, so no worker idles while another still
     # has a long queue; each worker keeps its Node process across chunks (see codecheck).
     # Interleaving by size makes the chunks cost about the same.
