@@ -200,7 +200,7 @@ def block_language(block: CodeBlock, doc: Document | None = None) -> str:
     if canon == "yaml":
         if doc is not None and _named_compose(block, doc):
             return "compose"
-        if re.search(r"^services:\s*$", block.code, re.M):
+        if "services:" in block.code and re.search(r"^services:\s*$", block.code, re.M):
             return "compose"
     return canon
 
@@ -238,11 +238,13 @@ def _first_comment(code: str) -> str:
 def is_bad_example(doc: Document, block: CodeBlock) -> bool:
     """Under a ❌ / Wrong / Bad / Anti-pattern marker: may fail to parse and may elide."""
     marks = _preceding_lines(doc, block, 3) + [_first_comment(block.code)]
-    if any(_marked(BAD_MARK_RE, _BAD_KEYS, m) for m in marks if m):
-        return True
     # The nearest heading and its parent (an "Anti-patterns" section), never the title.
-    chain = [h for h in doc.enclosing_headings(block.line) if h.level > 1][:2]
-    return any(_marked(BAD_MARK_RE, _BAD_KEYS, h.text) for h in chain)
+    chain = [h.text for h in doc.enclosing_headings(block.line) if h.level > 1][:2]
+    # One substring pass over everything that could carry a marker settles almost every block.
+    low = "\n".join(marks + chain).lower()
+    if not any(k in low for k in _BAD_KEYS):
+        return False
+    return any(_marked(BAD_MARK_RE, _BAD_KEYS, m) for m in marks + chain if m)
 
 
 def _is_good_half_of_pair(doc: Document, block: CodeBlock, bad: set[int]) -> bool:
