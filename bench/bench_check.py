@@ -34,6 +34,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import machine_speed  # noqa: E402 - sibling script
 import make_corpus  # noqa: E402 - sibling script
 
 TARGETS = {"cold_s": 4.0, "warm_s": 0.5, "ratio": 1 / 8, "help_s": 0.3}
@@ -291,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus = args.corpus.resolve()
     load_before = load_avg()
+    # The same fixed loop as bench/machine_speed.py, before and after: on a shared machine the
+    # figures below mean something only next to how fast the machine was while they were taken.
+    speed_before = machine_speed.run_copies(1)
     cache_dir = args.out.resolve().parent / "cache"
     try:
         m = ensure_corpus(corpus, args.docs, args.seed)
@@ -350,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "node": tool_version(["node", "--version"]),
                     "authorkit": package_version("authorkit"),
-                    "load_avg_before": load_before, "load_avg_after": load_avg()},
+                    "load_avg_before": load_before, "load_avg_after": load_avg(),
+                    "fixed_loop_s_before": round(speed_before, 2), "fixed_loop_s_after": round(machine_speed.run_copies(1), 2)},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if res["findings"]["files"] != m["docs"]:
@@ -362,7 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     print_table(build_rows(res))
     f = res["findings"]
     print(f"\nchecker: {f['findings']} findings in {f['files']} files; warm == cold: {res['warm_matches_cold']}; "
-          f"load average before/after: {load_before} / {res['machine']['load_avg_after']}")
+          f"load average before/after: {load_before} / {res['machine']['load_avg_after']}; "
+          f"machine speed (bench/machine_speed.py's fixed loop) before/after: {res['machine']['fixed_loop_s_before']} s / "
+          f"{res['machine']['fixed_loop_s_after']} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     # The checker's own report of the last cold run, to see what it found in the corpus.

@@ -18,7 +18,7 @@ import time
 LOOP = "x = 0\nfor i in range(20_000_000):\n    x += i\n"
 
 
-def _run(copies: int) -> float:
+def run_copies(copies: int) -> float:
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-c", LOOP]) for _ in range(copies)]
     for p in procs:
@@ -30,8 +30,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", "-n", type=int, default=3)
     args = ap.parse_args()
-    alone = statistics.median(_run(1) for _ in range(args.repeat))
-    together = statistics.median(_run(2) for _ in range(args.repeat))
+    alone = statistics.median(run_copies(1) for _ in range(args.repeat))
+    together = statistics.median(run_copies(2) for _ in range(args.repeat))
     print(f"fixed loop alone:         {alone:.2f} s")
     print(f"two copies at once:       {together:.2f} s")
     print(f"throughput of two vs one: {2 * alone / together:.2f}x")
