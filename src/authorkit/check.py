@@ -217,14 +217,16 @@ def run_checks(
     import gc as _gc
 
     _gc.freeze()  # what exists now is never garbage; workers' collections need not scan it
-    # Many small chunks handed out as workers free up, so no worker idles while another still
-    # has a long queue; each worker keeps its Node process across chunks (see codecheck).
-    # Interleaving by size makes the chunks cost about the same.
+    # Small chunks handed out as workers free up, largest documents first and the chunks
+    # shrinking towards the end (guided scheduling), so the workers finish together; each
+    # worker keeps its Node process across chunks (see codecheck).
     order = sorted(items, key=lambda it: -_size(it[0]))
-    n_chunks = max(jobs * 2, min(len(items) // _CHUNK_DOCS, 256))
-    chunks: list[list[tuple[str, str, str]]] = [[] for _ in range(n_chunks)]
-    for i, it in enumerate(order):
-        chunks[i % n_chunks].append(it)
+    chunks: list[list[tuple[str, str, str]]] = []
+    at = 0
+    while at < len(order):
+        n = max(_MIN_CHUNK_DOCS, min(_CHUNK_DOCS, (len(order) - at) // (jobs * 4)))
+        chunks.append(order[at : at + n])
+        at += n
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
         futures = [ex.submit(_worker_chunk, (c, str(guides_dir) if guides_dir else None, code_checks, overrides)) for c in chunks if c]
@@ -238,6 +240,7 @@ def run_checks(
 
 
 _CHUNK_DOCS = 40
+_MIN_CHUNK_DOCS = 4
 
 
 def _size(p: str) -> int:
