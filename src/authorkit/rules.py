@@ -132,7 +132,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->")
 # Anchored on the newline (not `^` with re.M) so the scan can skip ahead to each "\n".
 _BRACKET_LINE = re.compile(r"\n[ \t]*\[[^\]\n]{1,90}\][ \t]*(?:<!--.*?-->)?[ \t]*(?=\n)")
 _YOUR_QUICK = re.compile(r"<[Yy][Oo][Uu][Rr][-_ ]")
-_TODO = re.compile(r"\b(?:TODO|FIXME|TBD)\b")
+# No leading \b: a pattern that starts with literals is scanned for quickly; the word boundary
+# before the match is checked by hand (see _check_text_rules).
+_TODO = re.compile(r"(?:TODO|FIXME|TBD)\b")
 _YOUR = re.compile(r"<your[-_ ][^>\n]{1,60}>", re.I)
 _REST_OF_CODE = re.compile(r"(?://|#|--|/\*)\s*(?:\.\.\.|…)\s*(?:\(?\s*)?(?:rest|remaining|more|other|the rest|etc)\b", re.I)
 _ELLIPSIS_ONLY = re.compile(r"^\s*(?:\.\.\.|…|// *\.\.\.|# *\.\.\.)\s*$")
@@ -450,6 +452,8 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
     todo_lines = set()
     has = text.__contains__
     for m in (_TODO.finditer(text) if has("TODO") or has("FIXME") or has("TBD") else ()):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] == "_"):
+            continue  # inside a word ("XTODO"): \b would not have matched
         n = line_at(m.start())
         if n not in todo_lines:
             todo_lines.add(n)
