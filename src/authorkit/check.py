@@ -166,11 +166,17 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
     return FileResult(rel, used, detected, doc.line_count, findings, digest=res.digest), doc, guide, modes
 
 
+_WORKER_GUIDES: dict[str | None, dict[str, StyleGuide]] = {}
+
+
 def _worker_chunk(args: tuple[list[tuple[str, str, str]], str | None, bool, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     items, guides_dir, code_checks, overrides = args
-    from authorkit.styleguide import load_guides
+    # A worker lives for one run, and the guides cannot change under it: load them once.
+    guides = _WORKER_GUIDES.get(guides_dir)
+    if guides is None:
+        from authorkit.styleguide import load_guides
 
-    guides = load_guides(Path(guides_dir) if guides_dir else None)
+        guides = _WORKER_GUIDES[guides_dir] = load_guides(Path(guides_dir) if guides_dir else None)
     return [{**r.to_dict(), "_digest": r.digest} for r in check_many(items, guides, code_checks, overrides)]
 
 

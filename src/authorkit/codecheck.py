@@ -25,6 +25,7 @@ import tempfile
 import threading
 import tomllib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -710,7 +711,6 @@ def _first_word(text: str) -> str:
 
 
 def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str]]:
-    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
     if dialect == "postgres" and "\\" not in code and not _psql_only(code) and _pg_verdict(code) is None:
         return []  # the whole block is valid PostgreSQL: nothing to split and locate
     stmts, errors = _split_sql(code)
@@ -776,6 +776,8 @@ def _pg_verdict(text: str) -> tuple[int, int, str] | None:
 def _sql_dialect(name: str):  # noqa: ANN202 - sqlglot's Dialect, imported lazily
     # Resolving the dialect by name on every statement costs as much as tokenising it.
     from sqlglot.dialects.dialect import Dialect
+
+    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)  # its warnings are not the author's errors
 
     return Dialect.get_or_raise(name)
 
@@ -1026,6 +1028,17 @@ SUPPORTED = frozenset(_IN_PROCESS) | {"shell", "js", "ts"}
 _SKIP_REASONS = {"proto": "no protobuf parser installed", "protobuf": "no protobuf parser installed"}
 
 
+_POOL: list[tuple[int, ThreadPoolExecutor]] = []
+
+
+def _threads() -> ThreadPoolExecutor:
+    """Two threads for the external checkers, kept for the life of the process (a check run
+    calls in once per group of documents); a forked worker makes its own."""
+    if not _POOL or _POOL[0][0] != os.getpid():
+        _POOL[:] = [(os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="authorkit-check"))]
+    return _POOL[0][1]
+
+
 def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[str | None]]:
     """Problems per snippet, and per snippet the reason it was skipped (None when checked)."""
     problems: list[list[Problem]] = [[] for _ in snippets]
@@ -1044,16 +1057,14 @@ def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[s
             js_idx.append(i)
     # The external checkers run in threads (they wait on their process) while the
     # in-process parsers work, so their start-up time is hidden.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        bash_future = pool.submit(_run_bash, [shell_commands(snippets[i].code) for i in shell_idx]) if shell_idx else None
-        node_future = pool.submit(_run_node, [(snippets[i].lang, snippets[i].code) for i in js_idx]) if js_idx else None
-        for i, sn in enumerate(snippets):
-            if sn.check_syntax and sn.lang in _IN_PROCESS and skipped[i] is None:
-                raw[i] = _IN_PROCESS[sn.lang](sn.code)
-        bash_results = bash_future.result() if bash_future else []
-        node_results = node_future.result() if node_future else None
+    pool = _threads()
+    bash_future = pool.submit(_run_bash, [shell_commands(snippets[i].code) for i in shell_idx]) if shell_idx else None
+    node_future = pool.submit(_run_node, [(snippets[i].lang, snippets[i].code) for i in js_idx]) if js_idx else None
+    for i, sn in enumerate(snippets):
+        if sn.check_syntax and sn.lang in _IN_PROCESS and skipped[i] is None:
+            raw[i] = _IN_PROCESS[sn.lang](sn.code)
+    bash_results = bash_future.result() if bash_future else []
+    node_results = node_future.result() if node_future else None
     for i, errs in zip(shell_idx, bash_results):
         raw[i] = errs
     if js_idx:

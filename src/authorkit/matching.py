@@ -67,12 +67,16 @@ class _Aliases:
     patterns: tuple[re.Pattern[str], ...]
     exact: frozenset[str]
     fuzzy: tuple[tuple[str, int], ...]
+    shortest: int  # of the fuzzy aliases (0 when there are none)
+    longest: int
 
 
 @lru_cache(maxsize=4096)
 def _aliases(headings: tuple[str, ...], patterns: tuple[str, ...]) -> _Aliases:
     norms = [a for a in map(_alias_norm, headings) if a]
-    return _Aliases(tuple(_rx(p) for p in patterns), frozenset(norms), tuple((a, len(a)) for a in dict.fromkeys(norms) if len(a) >= 5))
+    fuzzy = tuple((a, len(a)) for a in dict.fromkeys(norms) if len(a) >= 5)
+    lens = [n for _, n in fuzzy] or [0]
+    return _Aliases(tuple(_rx(p) for p in patterns), frozenset(norms), fuzzy, min(lens), max(lens))
 
 
 def _score(norm: str, al: _Aliases, threshold: float) -> float:
@@ -85,9 +89,17 @@ def _score(norm: str, al: _Aliases, threshold: float) -> float:
     if len(variants) > 1 and variants[1] in al.exact:
         return 0.95
     best = 0.0
+    if not al.fuzzy:
+        return best
     for v in variants:
         lv = len(v)
+        # The ratio is at most 2·min/(sum of lengths): a heading much longer or shorter than
+        # every alias cannot reach the threshold (most "### Step 3: …" headings).
         if lv < 5:
+            continue
+        if lv > al.longest and 2.0 * al.longest / (lv + al.longest) < threshold:
+            continue
+        if lv < al.shortest and 2.0 * lv / (lv + al.shortest) < threshold:
             continue
         for a, la in al.fuzzy:
             # Upper bound of the ratio from the lengths alone: skips most comparisons.

@@ -3,9 +3,11 @@ them as `authorkit/_data/...`) or, in an editable install, at the top of the sou
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 
+@lru_cache(maxsize=None)
 def data_dir(kind: str) -> Path:
     """`kind` is "style_guides" or "prompts"."""
     here = Path(__file__).resolve().parent
