@@ -113,31 +113,35 @@ class Document:
         return cache[level]
 
     def _sections(self, level: int) -> list[Section]:
-        out: list[Section] = []
+        ends = self.heading_ends()
         hs = self.headings
+        out: list[Section] = []
         for i, h in enumerate(hs):
             if h.level != level:
                 continue
-            end = self.line_count
-            for nxt in hs[i + 1 :]:
-                if nxt.level <= level:
-                    end = nxt.line - 1
-                    break
-            sec = Section(h, h.line, max(end, h.line))
-            sec.children = [
-                Section(c, c.line, self._end_of(j + i + 1))
-                for j, c in enumerate(hs[i + 1 :])
-                if c.level == level + 1 and sec.start < c.line <= sec.end
-            ]
+            sec = Section(h, h.line, max(ends[i], h.line))
+            j = i + 1
+            while j < len(hs) and hs[j].line <= sec.end:
+                if hs[j].level == level + 1:
+                    sec.children.append(Section(hs[j], hs[j].line, ends[j]))
+                j += 1
             out.append(sec)
         return out
 
-    def _end_of(self, index: int) -> int:
-        h = self.headings[index]
-        for nxt in self.headings[index + 1 :]:
-            if nxt.level <= h.level:
-                return nxt.line - 1
-        return self.line_count
+    def heading_ends(self) -> list[int]:
+        """For each heading, the last line of its section: the line before the next heading at
+        its level or above, else the document's last line. One pass with a stack."""
+        cache = self.__dict__.get("_ends")
+        if cache is not None:
+            return cache
+        ends = [self.line_count] * len(self.headings)
+        open_: list[int] = []
+        for i, h in enumerate(self.headings):
+            while open_ and self.headings[open_[-1]].level >= h.level:
+                ends[open_.pop()] = h.line - 1
+            open_.append(i)
+        self.__dict__["_ends"] = ends
+        return ends
 
     def enclosing_headings(self, line: int) -> list[Heading]:
         """The headings a line sits under, nearest first (its section, the parent, … the title)."""

@@ -249,7 +249,7 @@ def code_modes(doc: Document, guide: StyleGuide | None, matches: list[Match] | N
             hit = _special_rule(guide, h.norm)
             if hit is None:
                 continue
-            end = next((n.line - 1 for n in doc.headings[idx + 1 :] if n.level <= h.level), doc.line_count)
+            end = doc.heading_ends()[idx]
             for b in doc.code_in(h.line, end):
                 modes.setdefault(b.line, guide.section_rules[hit].code)
     return modes
