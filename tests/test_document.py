@@ -119,3 +119,21 @@ def test_parser_shortcuts_give_mistunes_own_tokens(lines: list[str]) -> None:
     fast = [r for r in document._FAST_RULES if r != "other_line"]
     assert tokens(document._MARKDOWN, document._FAST_RULES) == tokens(pristine, fast)
     assert tokens(document._MARKDOWN, document._MARKDOWN.block.rules) == tokens(pristine, pristine.block.rules)
+
+
+_PATTERNS = [r"services\s*:|docker(?:-compose| compose| run)\b", r"a|ab", r"(a|b)c|d", r"[|]x|y", r"\|a|b", r"^foo|bar$",
+             r"x(?=y)|xy", r"[]|]|z", r"(?i)a|b", r"(a)|\1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_PATTERNS), st.sampled_from([0, 2, 8]), st.text(alphabet="abcdxyz|fo r\n:services-dockerun", max_size=40))
+def test_regex_elements_match_exactly_as_the_whole_pattern_would(pattern: str, flags: int, text: str) -> None:
+    # A style guide's regex element is searched one alternative at a time (much faster on long
+    # documents); the match found, and where, must be the pattern's own.
+    import re
+
+    from authorkit.rules import _first_match
+
+    want = re.compile(pattern, flags).search(text)
+    got = _first_match(pattern, flags, text)
+    assert (want and (want.start(), want.group(0))) == (got and (got.start(), got.group(0)))

@@ -147,6 +147,59 @@ def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 
 
+@lru_cache(maxsize=256)
+def _branches(pattern: str, flags: int) -> tuple[re.Pattern[str], ...]:
+    """A top-level alternation `a|b` as separate patterns, or the pattern alone.
+
+    Python's regex engine finds a pattern that starts with a literal quickly, but tries an
+    alternation like `services:|docker run` at every position of the text; searched one
+    branch at a time, each is fast. The earliest match of the branches (the first branch on a
+    tie) is exactly the alternation's match. Patterns that could behave differently when split
+    (backreferences, conditionals, inline flags) are left whole.
+    """
+    whole = (re.compile(pattern, flags),)
+    if "|" not in pattern or re.search(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux-]+[:)]", pattern):
+        return whole
+    parts, depth, in_class, i, start = [], 0, False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1  # a leading ] is a literal
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    if len(parts) < 2 or depth != 0 or in_class or any(not p for p in parts):
+        return whole
+    try:
+        return tuple(re.compile(p, flags) for p in parts)
+    except re.error:
+        return whole
+
+
+def _first_match(pattern: str, flags: int, text: str) -> re.Match[str] | None:
+    best = None
+    for rx in _branches(pattern, flags):
+        m = rx.search(text)
+        if m is not None and (best is None or m.start() < best.start()):
+            best = m
+    return best
+
+
 def canonical_lang(lang: str) -> str:
     """One name per language (`yml` → `yaml`, `sh` → `shell`), from the code checker's table."""
     from authorkit.codecheck import LANG_ALIASES
@@ -381,9 +434,8 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
             flags = 0
             for ch in el.flags:
                 flags |= {"i": re.I, "m": re.M, "s": re.S}.get(ch, 0)
-            rx = _compiled(el.pattern, flags)
             text = ctx.doc.text if (start, end) == (1, ctx.doc.line_count) else "\n".join(ctx.doc.lines[start - 1 : end])
-            m = rx.search(text)
+            m = _first_match(el.pattern, flags, text)
             if el.must and not m:
                 ctx.add("element-regex", sev, anchor, el.message or f"{where} does not contain /{el.pattern}/")
             elif not el.must and m:
