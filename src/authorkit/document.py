@@ -336,7 +336,8 @@ def _block_tokens(src: str) -> list[dict[str, Any]]:
 
 def parse(text: str) -> Document:
     """Parse Markdown text. Never raises on odd input; unknown constructs are paragraphs."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
