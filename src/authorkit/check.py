@@ -245,7 +245,7 @@ def run_checks(
     return results
 
 
-_CHUNK_DOCS = 40
+_CHUNK_DOCS = 100
 _MIN_CHUNK_DOCS = 4
 
 
