@@ -220,17 +220,16 @@ def run_checks(
     import authorkit.rules  # noqa: F401
     if code_checks:
         import authorkit.codecheck  # noqa: F401
-    import gc as _gc
-
-    _gc.freeze()  # what exists now is never garbage; workers' collections need not scan it
-    # Small chunks handed out as workers free up, largest documents first and the chunks
-    # shrinking towards the end (guided scheduling), so the workers finish together; each
-    # worker keeps its Node process across chunks (see codecheck).
+    gc.freeze()  # what exists now is never garbage; workers' collections need not scan it
+    # Chunks handed out as workers free up, largest documents first, each a share of what is
+    # left (guided scheduling): few chunks, so few fixed costs (a bash run, a Node round trip),
+    # and small ones at the end, so the workers finish together. Each worker keeps its Node
+    # process across chunks (see codecheck).
     order = sorted(items, key=lambda it: -_size(it[0]))
     chunks: list[list[tuple[str, str, str]]] = []
     at = 0
     while at < len(order):
-        n = max(_MIN_CHUNK_DOCS, min(_CHUNK_DOCS, (len(order) - at) // (jobs * 4)))
+        n = max(_MIN_CHUNK_DOCS, min(_CHUNK_DOCS, (len(order) - at) // (jobs * 2)))
         chunks.append(order[at : at + n])
         at += n
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
@@ -245,7 +244,7 @@ def run_checks(
     return results
 
 
-_CHUNK_DOCS = 100
+_CHUNK_DOCS = 200
 _MIN_CHUNK_DOCS = 4
 
 
