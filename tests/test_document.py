@@ -94,7 +94,8 @@ def test_random_bytes_never_raise(data: bytes) -> None:
 
 _LINES = ["# Title\n", "## Step 2: Load\n", "plain text\n", "- item\n", "3. third\n", "  indented\n", "```sql\n", "```\n", "~~~\n",
           "````\n", "  ```js\n", "``` a`b\n", "| a | b |\n", "|---|---|\n", "a | b\n", "---\n", "===\n", "\n", "<!--\n", "-->\n",
-          "<div>\n", "[x]: /y\n", "**Bold**\n", "***\n", "#tag\n", "\tx\n", "    ```\n", "> ```\n", "|", "-", "#", "```"]
+          "<div>\n", "[x]: /y\n", "**Bold**\n", "***\n", "#tag\n", "\tx\n", "    ```\n", "> ```\n", "|", "-", "#", "```",
+          "More prose\n", "- item b\n", "2) two\n", "x|y\n", "- - -\n", "-a\n", "+ plus\n", "1.5 x\n"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -279,7 +279,12 @@ def _parse_other_line(block: Any, m: re.Match[str], state: BlockState) -> int:
 # A line no rule claims and that starts with punctuation, a digit or a space ("- item", "**Note**")
 # makes mistune search forward character by character for the next rule; every rule is anchored
 # at a line start, so taking the line as paragraph text here gives the same tokens, faster.
-_MARKDOWN.block.register("other_line", r"^[^\n]*\n", _parse_other_line)
+# The lines after it that start with a letter (or "- ", "1. " and a letter) and hold no "|"
+# cannot start any rule either (each needs one of ` ~ # = - _ * [ < | or a "|" in the line),
+# so they join the same paragraph in the same step.
+_MARKDOWN.block.register(
+    "other_line", r"^[^\n]*\n(?:(?:[A-Za-z]|[-*+] [A-Za-z]|\d{1,9}[.)] [A-Za-z])[^|\n]*\n)*", _parse_other_line
+)
 _MARKDOWN.block.rules.remove("other_line")
 _FAST_RULES.append("other_line")
 
