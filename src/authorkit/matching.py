@@ -203,21 +203,21 @@ def match_sections(doc: Document, guide: StyleGuide) -> list[Match]:
     """
     sections = doc.sections(guide.section_level)
     rules = guide.section_rules
-    cands: list[tuple[float, int, int]] = []  # (score, section index, rule index)
+    cands: list[tuple[float, int, int]] = []  # (-score, section index, rule index): best first when sorted
     for si, sec in enumerate(sections):
         if forbidden_match(guide, sec.heading.norm, sec.heading.level) is not None:
             continue  # a forbidden heading never satisfies a required one
         for ri, s in heading_scores(guide, sec.heading.norm):
-            cands.append((s, si, ri))
-    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+            cands.append((-s, si, ri))
+    cands.sort()
     assigned: dict[int, tuple[int, float]] = {}
     used: set[int] = set()
-    for s, si, ri in cands:
+    for neg, si, ri in cands:
         if si in assigned:
             continue
         if ri in used and not rules[ri].repeat:
             continue
-        assigned[si] = (ri, s)
+        assigned[si] = (ri, -neg)
         used.add(ri)
     out = []
     for si, sec in enumerate(sections):

@@ -100,7 +100,7 @@ def score_style(doc: Document, guide: StyleGuide, matches: list[Match] | None = 
                 forb.append(h.text)
     score = have / total if total else 0.0
     score -= 0.25 * len(forb)
-    if guide.title.pattern and doc.title is not None and re.search(guide.title.pattern, doc.title.text):
+    if guide.title.pattern and doc.title is not None and _compiled(guide.title.pattern).search(doc.title.text):
         score += 0.05
     return StyleScore(guide.name, round(min(max(score, 0.0), 1.0), 3), sorted(got), missing, forb)
 
