@@ -379,6 +379,8 @@ _INTERESTING = frozenset({"heading", "block_code", "table", "list", "list_item",
 
 
 def _skip_blank(src: str, pos: int) -> int:
+    if pos < len(src) and src[pos] != "\n":
+        return pos  # the usual case: a token starts on its own line
     while pos < len(src) and src[pos] == "\n":
         pos += 1
     return pos
@@ -390,7 +392,8 @@ def _collect(tok, src, pos, end, line_of, headings, blocks, tables, top: bool) -
         return  # "- item" followed by "---" is a list and a rule, not a heading
     if t == "heading":
         start = _skip_blank(src, pos)
-        text = _HTML_COMMENT.sub("", tok.get("text", "")).strip()
+        text = tok.get("text", "")
+        text = (_HTML_COMMENT.sub("", text) if "<!--" in text else text).strip()
         line = line_of(start)
         headings.append(Heading(tok["attrs"]["level"], text, line, normalize_heading(text)))
     elif t == "block_code":
