@@ -137,14 +137,14 @@ class Workspace:
         self._exclude_patterns = [_glob_regex(g) for g in config.content.exclude]
         self._rel_cache: dict[str, str] = {}
 
-    def rel(self, path: Path) -> str:
+    def rel(self, path: Path | str) -> str:
         key = str(path)
         hit = self._rel_cache.get(key)
         if hit is None:
             hit = self._rel_cache[key] = self._rel(path)
         return hit
 
-    def _rel(self, path: Path) -> str:
+    def _rel(self, path: Path | str) -> str:
         s = str(path)
         root = str(self.root)
         # Fast path for the common case: an absolute, already normal path under the root.
@@ -183,7 +183,7 @@ class Workspace:
     def style_guides_dir(self) -> Path:
         return self.path(self.config.style_guides_dir)
 
-    def is_excluded(self, path: Path) -> bool:
+    def is_excluded(self, path: Path | str) -> bool:
         rel = self.rel(path)
         return any(rx.search(rel) for rx in self._exclude_patterns)
 

@@ -28,13 +28,14 @@ def discover(ws: Workspace, args: list[str] | None) -> Discovery:
     seen: set[str] = set()
     includes = [_glob_regex(g) for g in ws.config.content.include]
 
-    def add(p: Path, explicit: bool) -> None:
-        key = os.path.abspath(p)
+    def add(p: Path | str, explicit: bool) -> None:
+        # os.walk below yields absolute, normal paths: abspath is for what the user typed.
+        key = p if isinstance(p, str) else os.path.abspath(p)
         if key in seen:
             return
         if not explicit:
-            rel = ws.rel(p)
-            if ws.is_excluded(p) or not any(rx.search(rel) for rx in includes):
+            rel = ws.rel(key)
+            if ws.is_excluded(key) or not any(rx.search(rel) for rx in includes):
                 return
         seen.add(key)
         out.files.append(Path(key))
@@ -44,7 +45,7 @@ def discover(ws: Workspace, args: list[str] | None) -> Discovery:
             dirnames[:] = sorted(x for x in dirnames if not x.startswith(".") and x != "node_modules")
             for name in sorted(filenames):
                 if name.endswith(DOC_SUFFIXES):
-                    add(Path(dirpath) / name, explicit=False)
+                    add(os.path.join(dirpath, name), explicit=False)
 
     targets = args or [str(r) for r in ws.content_roots]
     for a in targets:
