@@ -315,3 +315,20 @@ def test_compose_services_may_take_their_image_from_a_merged_anchor():
     findings = _check(doc, {})
     # `web` gets its image through the merge; `worker` merges only logging and has no image.
     assert [(f.line, "`worker`" in f.message) for f in findings] == [(_line_of(doc, "  worker:"), True)]
+
+
+@pytest.mark.skipif(not HAS_NODE, reason="needs node")
+def test_a_node_checker_that_never_answers_is_stopped_and_its_blocks_reported_skipped(tmp_path, monkeypatch):
+    silent = tmp_path / "silent.js"
+    silent.write_text("process.stdin.resume();\n", encoding="utf-8")  # reads, never answers
+    checker = codecheck._NODES[0]
+    checker.close()
+    monkeypatch.setattr(codecheck, "JS_CHECKER", silent)
+    monkeypatch.setattr(codecheck._NodeChecker, "TIMEOUT_S", 0.5)
+    try:
+        doc = parse("# D\n\n```js\nlet x = ;\n```\n")
+        stats = CodeStats()
+        assert _check(doc, {}, stats) == []
+        assert [(s.lang, "did not answer" in s.reason) for s in stats.skipped] == [("js", True)]
+    finally:
+        checker.close()  # the next test starts the real checker again

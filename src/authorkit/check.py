@@ -30,7 +30,7 @@ def __getattr__(name: str) -> Any:
         return getattr(rules, name)
     raise AttributeError(name)
 
-ENGINE_VERSION = "3"  # bump when results change shape or meaning: invalidates caches
+ENGINE_VERSION = "4"  # bump when results change shape or meaning: invalidates caches
 
 # rule id -> what it means (README lists these)
 # --- files and runs ------------------------------------------------------------------------
@@ -233,14 +233,17 @@ def run_checks(
         chunks.append(order[at : at + n])
         at += n
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
-        futures = [ex.submit(_worker_chunk, (c, str(guides_dir) if guides_dir else None, code_checks, overrides)) for c in chunks if c]
-        for fut in as_completed(futures):
-            for d in fut.result():
-                r = FileResult.from_dict(d)
-                results.append(r)
-                if on_result:
-                    on_result(r)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
+            futures = [ex.submit(_worker_chunk, (c, str(guides_dir) if guides_dir else None, code_checks, overrides)) for c in chunks if c]
+            for fut in as_completed(futures):
+                for d in fut.result():
+                    r = FileResult.from_dict(d)
+                    results.append(r)
+                    if on_result:
+                        on_result(r)
+    finally:
+        gc.unfreeze()  # a library caller's process collects normally again
     return results
 
 

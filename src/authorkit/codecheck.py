@@ -935,11 +935,18 @@ class _NodeChecker:
     worker starts its own) and exits when its stdin closes.
     """
 
+    TIMEOUT_S = 120  # one batch; a hung compile must not hang the whole check
+
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = None
         self._owner = 0
         self._lock = threading.Lock()
         self._at_exit = False
+        # A forked child starts with no Node process of its own and a lock nobody holds.
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._proc, self._owner, self._lock = None, 0, threading.Lock()
 
     def _start(self, node: str) -> subprocess.Popen[str]:
         if self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
@@ -959,9 +966,14 @@ class _NodeChecker:
                 try:
                     proc = self._start(node)
                     assert proc.stdin is not None and proc.stdout is not None
-                    proc.stdin.write(payload + "\n")
-                    proc.stdin.flush()
-                    line = proc.stdout.readline()
+                    watchdog = threading.Timer(self.TIMEOUT_S, proc.kill)
+                    watchdog.start()
+                    try:
+                        proc.stdin.write(payload + "\n")
+                        proc.stdin.flush()
+                        line = proc.stdout.readline()
+                    finally:
+                        watchdog.cancel()
                 except OSError:
                     line = ""
                 if line:
@@ -985,7 +997,8 @@ _NODES = [_NodeChecker()]
 
 
 def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, str]], str | None]] | None:
-    """Compile every (lang, code) in Node. None when Node is not installed (or fails)."""
+    """Compile every (lang, code) in Node. None when Node is not installed; a block Node could
+    not answer for is skipped with the reason."""
     node = shutil.which("node")
     if node is None:
         return None
@@ -993,12 +1006,12 @@ def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, 
         return []
     payload = json.dumps([{"id": i, "lang": lang, "code": code} for i, (lang, code) in enumerate(blocks)])
     line = _NODES[0].request(node, payload)
-    if line is None:
-        return None
     try:
-        results = json.loads(line)
+        results = json.loads(line) if line else None
     except json.JSONDecodeError:
-        return None
+        results = None
+    if results is None:
+        return [([], "the Node checker did not answer (it crashed or timed out)") for _ in blocks]
     out: list[tuple[list[tuple[int, int, str]], str | None]] = [([], None) for _ in blocks]
     for r in results:
         i = r["id"]

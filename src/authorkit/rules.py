@@ -138,7 +138,6 @@ _TODO = re.compile(r"(?:TODO|FIXME|TBD)\b")
 _YOUR = re.compile(r"<your[-_ ][^>\n]{1,60}>", re.I)
 _REST_OF_CODE = re.compile(r"(?://|#|--|/\*)\s*(?:\.\.\.|…)\s*(?:\(?\s*)?(?:rest|remaining|more|other|the rest|etc)\b", re.I)
 _ELLIPSIS_ONLY = re.compile(r"^\s*(?:\.\.\.|…|// *\.\.\.|# *\.\.\.)\s*$")
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 
 
 
@@ -499,7 +498,7 @@ _WORD_TABLE = bytes(
 
 
 def count_words(text: str) -> int:
-    """How many `_WORD` matches the text holds (a letter or digit, then letters, digits, ' ’ -),
+    """How many words the text holds (a letter or digit, then letters, digits, ' ’ -),
     counted without building a string per word: in the table's image of the text each word is a
     run of "a" and "-" holding an "a"; dropping the "-" leaves one token per word."""
     data = text.replace("’", "'").encode("ascii", "replace").translate(_WORD_TABLE)
