@@ -19,13 +19,15 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
     return subprocess.run([sys.executable, "-m", "authorkit", *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
 
 
-def invoke(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run `authorkit.cli.main` in-process: (exit code, stdout, stderr)."""
+def invoke(argv: list[str], capsys, cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run `authorkit.cli.main` in-process, in `cwd` when given: (exit code, stdout, stderr)."""
+    import contextlib
+
     import pytest
 
     from authorkit.cli import main
 
-    with pytest.raises(SystemExit) as exc:
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext(), pytest.raises(SystemExit) as exc:
         main(argv)
     out = capsys.readouterr()
     return int(exc.value.code or 0), out.out, out.err

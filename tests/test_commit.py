@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clihelp import invoke
+
 from authorkit import gitops
 from authorkit.config import load_workspace
 from authorkit.errors import GitError
@@ -112,20 +114,11 @@ def test_user_staged_and_unstaged_work_is_untouched(repo: Path) -> None:
 
 
 def test_dry_run_touches_nothing_and_shows_everything(repo: Path, capsys) -> None:
-    from authorkit.cli import main
-
     s = _session_with_writes(repo)
     before = _state(repo)
     events_before = len(s.events())
-    cwd = os.getcwd()
-    os.chdir(repo)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(["commit", "--dry-run"])
-    finally:
-        os.chdir(cwd)
-    assert exc.value.code == 0
-    out = capsys.readouterr().out
+    code, out, _ = invoke(["commit", "--dry-run"], capsys, cwd=repo)
+    assert code == 0
     assert "content/partitioning.md | 15 " in out and "content/pooling.md      |  5 " in out
     assert "2 files changed, 18 insertions(+), 2 deletions(-)" in out
     assert "Convert POCs #54–55 to tutorial style" in out and f"Authorkit-Session: {s.id}" in out
@@ -222,8 +215,6 @@ def test_nothing_to_commit(repo: Path) -> None:
 
 
 def test_failing_hook_leaves_everything_as_it_was(repo: Path, capsys) -> None:
-    from authorkit.cli import main
-
     hook = repo / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\necho 'lint: trailing whitespace in content/pooling.md' >&2\nexit 1\n", encoding="utf-8")
     hook.chmod(0o755)
@@ -231,15 +222,8 @@ def test_failing_hook_leaves_everything_as_it_was(repo: Path, capsys) -> None:
     (repo / "notes.md").write_text("staged by me\n", encoding="utf-8")
     git(repo, "add", "notes.md")
     before = _state(repo)
-    cwd = os.getcwd()
-    os.chdir(repo)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(["commit"])
-    finally:
-        os.chdir(cwd)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
+    code, _, err = invoke(["commit"], capsys, cwd=repo)
+    assert code == 2
     assert "lint: trailing whitespace in content/pooling.md" in err
     assert "nothing was committed" in err
     assert _state(repo) == before
@@ -314,19 +298,11 @@ def test_undo_refuses_when_files_changed_since(repo: Path) -> None:
 
 
 def test_undo_cli_explains_and_exits_2(repo: Path, capsys) -> None:
-    from authorkit.cli import main
-
     ws = load_workspace(repo)
     Session.start(ws, "nothing yet")
-    cwd = os.getcwd()
-    os.chdir(repo)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(["undo"])
-    finally:
-        os.chdir(cwd)
-    assert exc.value.code == 2
-    assert "has no commit to undo" in capsys.readouterr().err
+    code, _, err = invoke(["undo"], capsys, cwd=repo)
+    assert code == 2
+    assert "has no commit to undo" in err
 
 
 def test_subject_stays_under_72_characters() -> None:

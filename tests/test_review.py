@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clihelp import invoke
+
 from authorkit.review import render_markdown, render_text, review_texts
 from authorkit.styleguide import load_guides
 
@@ -116,8 +118,6 @@ def test_samples_partitioning_rewrite(samples, guides) -> None:
 
 
 def test_cli_review_against_git_base(tmp_path: Path, capsys) -> None:
-    from authorkit.cli import main
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
 
     def git(*args: str) -> None:
@@ -131,27 +131,17 @@ def test_cli_review_against_git_base(tmp_path: Path, capsys) -> None:
     git("add", "rate.md")
     git("commit", "-q", "-m", "engagement version")
     page.write_text((FIX / "rate-limiter.after.md").read_text(encoding="utf-8"), encoding="utf-8")
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(["review", "rate.md", "--format", "markdown"])
-        assert exc.value.code == 0
-        out = capsys.readouterr().out
-        assert out.startswith("### Review: `HEAD:rate.md` → `rate.md`")
-        with pytest.raises(SystemExit) as exc:
-            main(["review", "rate.md", "--base", "no-such-rev"])
-        assert exc.value.code == 2
-        assert "unknown revision 'no-such-rev'" in capsys.readouterr().err
-        with pytest.raises(SystemExit) as exc:
-            main(["review", "missing.md", "rate.md"])
-        assert exc.value.code == 2
-        assert "missing.md: no such file" in capsys.readouterr().err
-        with pytest.raises(SystemExit) as exc:
-            main(["review", str(FIX / "rate-limiter.before.md"), "rate.md", "--format", "json"])
-        assert exc.value.code == 0
-        data = json.loads(capsys.readouterr().out)
-        assert [c["change"] for c in data["code"]] == ["dropped", "changed", "merged", "moved"]
-        assert data["companies"]["lost"] == ["Shopify"]
-    finally:
-        os.chdir(cwd)
+    code, out, _ = invoke(["review", "rate.md", "--format", "markdown"], capsys, cwd=tmp_path)
+    assert code == 0
+    assert out.startswith("### Review: `HEAD:rate.md` → `rate.md`")
+    code, _, err = invoke(["review", "rate.md", "--base", "no-such-rev"], capsys, cwd=tmp_path)
+    assert code == 2
+    assert "unknown revision 'no-such-rev'" in err
+    code, _, err = invoke(["review", "missing.md", "rate.md"], capsys, cwd=tmp_path)
+    assert code == 2
+    assert "missing.md: no such file" in err
+    code, out, _ = invoke(["review", str(FIX / "rate-limiter.before.md"), "rate.md", "--format", "json"], capsys, cwd=tmp_path)
+    assert code == 0
+    data = json.loads(out)
+    assert [c["change"] for c in data["code"]] == ["dropped", "changed", "merged", "moved"]
+    assert data["companies"]["lost"] == ["Shopify"]

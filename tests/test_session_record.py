@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.clihelp import invoke
 
 from authorkit.config import load_workspace
 from authorkit.session import Session, read_events, record, record_write, summarize_writes
@@ -104,17 +105,10 @@ def test_find_by_unique_prefix(ws) -> None:
 
 
 def test_session_commands(ws, capsys) -> None:
-    from authorkit.cli import main
-
-    cwd = os.getcwd()
-    os.chdir(ws.root)
-    try:
-        for argv in (["session", "start", "Draft POCs #61-65"], ["session", "show"], ["session", "end"]):
-            with pytest.raises(SystemExit) as exc:
-                main(argv)
-            assert exc.value.code == 0
-    finally:
-        os.chdir(cwd)
-    out = capsys.readouterr().out
+    out = ""
+    for argv in (["session", "start", "Draft POCs #61-65"], ["session", "show"], ["session", "end"]):
+        code, printed, _ = invoke(argv, capsys, cwd=ws.root)
+        assert code == 0
+        out += printed
     assert "started session" in out and "objective: Draft POCs #61-65" in out and "ended session" in out
     assert Session.current(ws, create=False) is None

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clihelp import invoke
+
 from authorkit.config import load_workspace
 from authorkit.session import Session, record, record_write
 from authorkit.summary import summarize
@@ -92,8 +94,6 @@ def test_a_session_without_plan_or_model_calls(tmp_path: Path) -> None:
 
 
 def test_cli_writes_the_summary_ends_the_session_and_commits_it(tmp_path: Path, capsys) -> None:
-    from authorkit.cli import main
-
     def git(*args: str) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         return subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, text=True, env=env, check=True).stdout
@@ -113,15 +113,8 @@ def test_cli_writes_the_summary_ends_the_session_and_commits_it(tmp_path: Path, 
     record_write(ws, "poc.md", action="drafted", before=None, after="# POC #61: Cache-Aside\n", title="POC #61: Cache-Aside", errors=0)
     record(ws, "model_call", model="claude-sonnet-4-5", document="poc.md", input_tokens=10, cache_write_tokens=0,
            cache_read_tokens=0, output_tokens=20, cost_usd=0.0003)
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(["summarize-session", "--commit"])
-    finally:
-        os.chdir(cwd)
-    assert exc.value.code == 0
-    out = capsys.readouterr().out
+    code, out, _ = invoke(["summarize-session", "--commit"], capsys, cwd=tmp_path)
+    assert code == 0
     summary = next((tmp_path / "sessions").glob("*_draft-poc-61.md"))
     assert f"wrote sessions/{summary.name}" in out
     assert Session.current(ws, create=False) is None  # ended
@@ -139,7 +132,6 @@ def test_plan_progress_from_the_workspace_plan(tmp_path: Path, capsys) -> None:
     """`session start` snapshots the plan; the summary compares it with the plan at the end."""
     import re
 
-    from authorkit.cli import main
 
     (tmp_path / "authorkit.toml").write_text('[plans]\nfiles = ["PLAN.md"]\n[styles]\n"pocs/**" = "tutorial"\n', encoding="utf-8")
     (tmp_path / "PLAN.md").write_text(
@@ -147,13 +139,7 @@ def test_plan_progress_from_the_workspace_plan(tmp_path: Path, capsys) -> None:
         encoding="utf-8",
     )
     (tmp_path / "pocs").mkdir()
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        with pytest.raises(SystemExit):
-            main(["session", "start", "Queues week"])
-    finally:
-        os.chdir(cwd)
+    invoke(["session", "start", "Queues week"], capsys, cwd=tmp_path)
     ws = load_workspace(tmp_path)
     s = Session.current(ws, create=False)
     text = "# POC #72: Dead-letter queue\n\nscaffold\n"
@@ -173,21 +159,13 @@ def test_plan_progress_from_the_workspace_plan(tmp_path: Path, capsys) -> None:
 
 
 def test_cli_narrative_through_a_registered_provider(ws, capsys) -> None:
-    from authorkit.cli import main
     from authorkit.providers import register
     from authorkit.providers.fake import FakeProvider
 
     fake = FakeProvider("claude-haiku-4-5").enqueue("Two POCs converted; one fails its check.")
     register("scripted-summary", lambda _ws, _model: fake)
-    cwd = os.getcwd()
-    os.chdir(ws.root)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(["summarize-session", "--session", SID, "--narrative", "--provider", "scripted-summary", "--stdout"])
-    finally:
-        os.chdir(cwd)
-    assert exc.value.code == 0
-    out = capsys.readouterr().out
+    code, out, _ = invoke(["summarize-session", "--session", SID, "--narrative", "--provider", "scripted-summary", "--stdout"], capsys, cwd=ws.root)
+    assert code == 0
     assert "## Overview\n\nTwo POCs converted; one fails its check.\n" in out
     assert len(fake.history) == 1 and "POC #54: PostgreSQL Partitioning Strategies" in fake.history[0].prompt_text()
     # The overview's own call is recorded and counted.
