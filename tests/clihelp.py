@@ -31,3 +31,30 @@ def invoke(argv: list[str], capsys, cwd: Path | None = None) -> tuple[int, str, 
         main(argv)
     out = capsys.readouterr()
     return int(exc.value.code or 0), out.out, out.err
+
+
+# A small planned site: a plan (sprint_plan.md), a POC folder with grouped `_meta.js`
+# navigation, and a config that ties them together (tutorial style for the POCs).
+PLANNED_SITE_CONFIG = """
+sessions_dir = "sessions"
+[content]
+roots = ["content"]
+[styles]
+"content/pocs/**" = "tutorial"
+[plans]
+files = ["PLAN.md"]
+[navigation]
+files = ["content/pocs/_meta.js"]
+[draft]
+poc_dir = "content/pocs"
+"""
+
+
+def make_planned_site(root: Path, fixtures: Path) -> Path:
+    """Write the planned site into `root`; returns its POC folder."""
+    (root / "authorkit.toml").write_text(PLANNED_SITE_CONFIG, encoding="utf-8")
+    (root / "PLAN.md").write_bytes((fixtures / "plans" / "sprint_plan.md").read_bytes())
+    pocs = root / "content" / "pocs"
+    pocs.mkdir(parents=True)
+    (pocs / "_meta.js").write_bytes((fixtures / "nav" / "grouped._meta.js").read_bytes())
+    return pocs

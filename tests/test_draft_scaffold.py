@@ -7,25 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.clihelp import invoke
+from tests.clihelp import invoke, make_planned_site
 
 from authorkit.config import load_workspace
 from authorkit.textio import line_count
-
-CONFIG = """
-sessions_dir = "sessions"
-[content]
-roots = ["content"]
-[styles]
-"content/pocs/**" = "tutorial"
-[plans]
-files = ["PLAN.md"]
-[navigation]
-files = ["content/pocs/_meta.js"]
-[draft]
-poc_dir = "content/pocs"
-"""
-
 
 _run = invoke
 
@@ -34,11 +19,7 @@ _run = invoke
 def ws_dir(tmp_path: Path, fixtures: Path, monkeypatch) -> Path:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
-    (tmp_path / "authorkit.toml").write_text(CONFIG, encoding="utf-8")
-    (tmp_path / "PLAN.md").write_bytes((fixtures / "plans" / "sprint_plan.md").read_bytes())
-    pocs = tmp_path / "content" / "pocs"
-    pocs.mkdir(parents=True)
-    (pocs / "_meta.js").write_bytes((fixtures / "nav" / "grouped._meta.js").read_bytes())
+    make_planned_site(tmp_path, fixtures)
     return tmp_path
 
 

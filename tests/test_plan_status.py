@@ -7,35 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.clihelp import invoke
+from tests.clihelp import invoke, make_planned_site
 
 from authorkit.config import load_workspace
 from authorkit.plan import load_plan, plan_status
-
-CONFIG = """
-[content]
-roots = ["content"]
-[styles]
-"content/pocs/**" = "tutorial"
-[plans]
-files = ["PLAN.md"]
-[navigation]
-files = ["content/pocs/_meta.js"]
-[draft]
-poc_dir = "content/pocs"
-"""
-
 
 _run = invoke
 
 
 @pytest.fixture
 def site(tmp_path: Path, fixtures: Path) -> Path:
-    (tmp_path / "authorkit.toml").write_text(CONFIG, encoding="utf-8")
-    (tmp_path / "PLAN.md").write_bytes((fixtures / "plans" / "sprint_plan.md").read_bytes())
-    pocs = tmp_path / "content" / "pocs"
-    pocs.mkdir(parents=True)
-    (pocs / "_meta.js").write_bytes((fixtures / "nav" / "grouped._meta.js").read_bytes())
+    pocs = make_planned_site(tmp_path, fixtures)
     # found by the number in its title (and in a file name that says nothing)
     (pocs / "ttl-cache.md").write_text("# POC #12: Read-Through Cache\n\nShort.\n", encoding="utf-8")
     # found through the navigation entry numbered 1️⃣4️⃣ (the title has no number)
