@@ -61,16 +61,29 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+    except Exception as exc:
+        # Usage errors come from click, which newer typer releases vendor instead of installing:
+        # recognised by shape, not by import, so either layout gives the same message and exit 2.
+        if _is_usage_error(exc):
+            _show_usage_error(exc)
             sys.exit(ExitCode.USAGE)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             print("authorkit: aborted", file=sys.stderr)
             sys.exit(130)
         raise
     else:
         # Without standalone mode click returns typer.Exit's code instead of raising it.
         sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _show_usage_error(exc: BaseException) -> None:
+    """One message with a hint; no-args help goes to stdout like `--help`."""
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        ctx = getattr(exc, "ctx", None)
+        print(ctx.get_help() if ctx is not None else str(exc))
+        sys.exit(ExitCode.OK)
+    exc.show()  # type: ignore[attr-defined]
