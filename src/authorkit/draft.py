@@ -120,7 +120,7 @@ def _page_suffix(folder: Path) -> str:
 
 def destination(ws: Workspace, item: PlanItem, nav: Any | None) -> tuple[Path, str]:
     """(page path, slug). A nav entry already numbered for the item names the slug."""
-    from authorkit.nav import slugify, unique_slug
+    from authorkit.nav import child_path, slugify, unique_slug
 
     folder = ws.path(kind_dir(ws, item.kind))
     category = item.extra.get("Category", "")
@@ -129,8 +129,8 @@ def destination(ws: Workspace, item: PlanItem, nav: Any | None) -> tuple[Path, s
     suffix = _page_suffix(folder)
     if nav is not None and item.number is not None:
         entry = nav.find_number(item.number)
-        if entry is not None:
-            return folder / f"{entry.key}{suffix}", entry.key
+        if entry is not None:  # a key such as `../x` is refused, not followed
+            return child_path(folder, f"{entry.key}{suffix}", ws.root), entry.key
     base = slugify(item.title) if item.title else f"{item.kind}-{item.number}"
     for existing in (folder / f"{base}.md", folder / f"{base}.mdx"):
         if existing.is_file() and _declares(existing, item):
@@ -139,7 +139,7 @@ def destination(ws: Workspace, item: PlanItem, nav: Any | None) -> tuple[Path, s
     if folder.is_dir():
         taken |= {p.stem for p in folder.iterdir() if p.suffix in (".md", ".mdx") or p.is_dir()}
     slug = unique_slug(base, taken)
-    return folder / f"{slug}{suffix}", slug
+    return child_path(folder, f"{slug}{suffix}", ws.root), slug
 
 
 def _declares(path: Path, item: PlanItem) -> bool:
@@ -250,11 +250,11 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
 
     folder = ws.path(kind_dir(ws, item.kind))
     nav_path = nav_file_for(ws, folder) if ws.config.navigation.update else None
-    nav = read_nav(nav_path, ws.rel(nav_path)) if nav_path is not None else None  # refuses unsafe files up front
+    nav = read_nav(nav_path, ws.rel(nav_path), root=ws.root) if nav_path is not None else None  # refuses unsafe files up front
     path, slug = destination(ws, item, nav)
     if nav_path is None and path.parent != folder:
         nav_path = nav_file_for(ws, path.parent) if ws.config.navigation.update else None
-        nav = read_nav(nav_path, ws.rel(nav_path)) if nav_path is not None else None
+        nav = read_nav(nav_path, ws.rel(nav_path), root=ws.root) if nav_path is not None else None
     guide = choose_guide(ws, item.kind, path, style)
     rel = ws.rel(path)
     if not dry_run:
@@ -266,8 +266,8 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
 
     result = DraftResult(item, path, rel, text, guide.name, provider, written=False)
     insertion = None
+    group = None
     if nav is not None:
-        group = None
         if item.series and item.series_range:
             group = (item.series, item.series_range[0], item.series_range[1])
         insertion = plan_insert(nav, slug, item.title or slug, item.number, group)
@@ -304,29 +304,45 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
         result.written = keep_failed
         return result
 
-    before = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
-    result.replaced = before is not None
-    result.lines_before = line_count(before) if before is not None else None
-    atomic_write_text(path, text)
-    result.written = True
-    result.errors = errors
-    nav_written = False
-    if insertion is not None and insertion.changed and nav_path is not None:
-        atomic_write_text(nav_path, insertion.text)
-        nav_written = True
+    # Page, navigation entry and record are one unit. Under the navigation lock the entry is
+    # recomputed from the file as it is now (a concurrent draft may have added one); an
+    # interrupt or a failure before the record is written undoes the page and the entry.
+    from contextlib import nullcontext
 
-    # The record comes after both writes: it never fails a command, and a page without its
-    # navigation entry is the one half-state we do not leave behind.
+    from authorkit.nav import Unit, deferred_interrupts, locked
     from authorkit.plan import _h1
 
-    title = _h1(text) or (f"{KIND_LABEL[item.kind]}" + (f" #{item.number}" if item.number is not None else "") + f": {item.title or slug}")
-    record(ws, "draft", item_kind=item.kind, number=item.number, title=item.title, provider=provider,
-           model=model or (provider if provider == "scaffold" else ws.config.model.name),
-           path=rel, style=guide.name, plan_source=item.source, plan_line=item.line)
-    record_write(ws, path, action="drafted", before=before, after=text, title=title, style=guide.name, errors=errors)
-    if nav_written:
-        record_write(ws, nav_path, action="navigation", before=nav.text, after=insertion.text,  # type: ignore[union-attr]
-                     title=f"navigation: {slug}")
+    unit = Unit()
+    with locked(nav_path, result.nav_rel) if insertion is not None else nullcontext(), deferred_interrupts() as pending:
+        try:
+            if insertion is not None:
+                nav = read_nav(nav_path, result.nav_rel, root=ws.root)  # type: ignore[arg-type]
+                insertion = plan_insert(nav, slug, item.title or slug, item.number, group)
+                result.nav_changed, result.nav_entry = insertion.changed, insertion.entry
+                result.nav_line, result.nav_note = insertion.line, insertion.reason
+            before = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+            result.replaced = before is not None
+            result.lines_before = line_count(before) if before is not None else None
+            unit.write(path, text, rel)
+            nav_written = insertion is not None and insertion.changed
+            if nav_written:
+                unit.write(nav_path, insertion.text, result.nav_rel, root=ws.root, nav=True)  # type: ignore[union-attr,arg-type]
+            if pending:
+                raise KeyboardInterrupt()
+            title = _h1(text) or (f"{KIND_LABEL[item.kind]}" + (f" #{item.number}" if item.number is not None else "") + f": {item.title or slug}")
+            if record(ws, "draft", item_kind=item.kind, number=item.number, title=item.title, provider=provider,
+                      model=model or (provider if provider == "scaffold" else ws.config.model.name),
+                      path=rel, style=guide.name, plan_source=item.source, plan_line=item.line) is None:
+                raise WriteRefused("cannot write the session record", path=ws.rel(ws.sessions_dir),
+                                   hint="make the sessions folder writable; `commit` finds drafted pages through it")
+        except BaseException as exc:
+            unit.abort(exc, "drafted")
+        result.written = True
+        result.errors = errors
+        record_write(ws, path, action="drafted", before=before, after=text, title=title, style=guide.name, errors=errors)
+        if nav_written:
+            record_write(ws, nav_path, action="navigation", before=nav.text, after=insertion.text,  # type: ignore[union-attr,arg-type]
+                         title=f"navigation: {slug}")
 
     out(f"{'replaced' if before is not None else 'wrote'} {rel} ({line_count(text)} lines, {guide.name} style) "
         f"for {item.label}")
