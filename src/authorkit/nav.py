@@ -840,3 +840,55 @@ def deferred_interrupts() -> Iterator[list[int]]:
             signal.signal(sig, handler)
     if got:
         raise KeyboardInterrupt()
+
+
+class Unit:
+    """Files written by one step (a page and its navigation entry), undone together when the
+    step is interrupted or fails before it is recorded."""
+
+    def __init__(self) -> None:
+        self._done: list[tuple[Path, bytes | None, str]] = []  # (path, bytes before or None, shown)
+
+    def write(self, path: Path, text: str, shown: str, *, root: Path | None = None, nav: bool = False) -> None:
+        from authorkit.textio import atomic_write_text
+
+        real = real_nav_path(path, root, shown) if nav else Path(path)
+        try:
+            before = real.read_bytes() if real.is_file() else None
+        except OSError:
+            before = None
+        self._done.append((real, before, shown))
+        atomic_write_text(real, text)
+
+    def undo(self) -> str:
+        """Put every file back as it was; what was done, for the message."""
+        said = []
+        for real, before, shown in reversed(self._done):
+            try:
+                if before is None:
+                    real.unlink(missing_ok=True)
+                    said.append(f"removed {shown}")
+                else:
+                    tmp = real.with_name(f".{real.name}.restore")
+                    tmp.write_bytes(before)
+                    os.replace(tmp, real)
+                    said.append(f"restored {shown}")
+            except OSError as exc:
+                said.append(f"could not put back {shown} ({exc.strerror or exc})")
+        self._done.clear()
+        return ", ".join(reversed(said))
+
+    def abort(self, exc: BaseException, what: str) -> None:
+        """Undo, then re-raise `exc` saying so; an interrupt or an OSError becomes a message."""
+        from authorkit.errors import AuthorkitError, WriteRefused
+
+        done = self.undo()
+        note = f"{done}; nothing was {what}" if done else f"nothing was {what}"
+        if isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt(f"interrupted: {note}") from None
+        if isinstance(exc, AuthorkitError):
+            exc.message = f"{exc.message} ({note})"
+            raise exc
+        if isinstance(exc, OSError):
+            raise WriteRefused(f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc} ({note})") from None
+        raise exc
