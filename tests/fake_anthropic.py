@@ -42,6 +42,11 @@ class Reply:
     error_after: int | None = None  # chars sent before an SSE `error` event (overloaded)
     error_type: str = "overloaded_error"
     drop_after: int | None = None  # chars sent before the connection is cut
+    end_after: int | None = None  # chars sent before the body ends cleanly, without message_stop
+    stall_after: int | None = None  # chars sent before the stream goes silent for `stall` seconds
+    stall: float = 0.0
+    hold_open: float = 0.0  # seconds the body stays open after message_stop (a stalled close)
+    no_stop_reason: bool = False  # message_delta without a stop reason
 
 
 Responder = Callable[[dict[str, Any]], "Reply | str"]
@@ -72,7 +77,26 @@ class FakeAnthropic:
         tokens_per_second: float | None = None,
         ttft: float = 0.0,
         model: str = "claude-test",
+        n_ctx: int | None = None,
+        late_headers: bool = False,
+        slots: int | None = None,
+        prompt_tokens_per_second: float | None = None,
     ) -> None:
+        """`n_ctx`: a context size (llama.cpp style): longer prompts get HTTP 400 and /props
+        reports it. `slots`: model llama.cpp's --parallel N, each slot with its own prompt
+        cache (a request takes a free slot, the one holding its prefix when it can), and
+        `prompt_tokens_per_second`: time to process the uncached part of a prompt."""
+        self.n_ctx = n_ctx
+        # llama.cpp sends the response headers only with the first token: `ttft` passes
+        # before the status line instead of before the first event.
+        self.late_headers = late_headers
+        self.slots = slots
+        self.prompt_tokens_per_second = prompt_tokens_per_second
+        self._slot_prefix: list[str | None] = [None] * (slots or 0)
+        self._slot_busy: list[bool] = [False] * (slots or 0)
+        self._slot_cv = threading.Condition()
+        self.processed_prompt_tokens = 0  # prompt tokens the server had to process (not cached)
+        self.killed = threading.Event()
         self.responder = responder
         self.tokens_per_second = tokens_per_second
         self.ttft = ttft
@@ -128,9 +152,55 @@ class FakeAnthropic:
 
     def sse(self, body: dict[str, Any], reply: Reply, paced: bool) -> Iterator[bytes]:
         """The SSE byte stream for a successful (or mid-stream failing) reply."""
-        if paced and self.ttft:
+        if paced and self.ttft and not self.late_headers:
             time.sleep(self.ttft)
-        usage = self.cache_usage(body)
+        slot = None
+        if self.slots:
+            slot, usage = self._take_slot(body)
+        else:
+            usage = self.cache_usage(body)
+        try:
+            yield from self._sse(body, reply, paced, usage)
+        finally:
+            if slot is not None:
+                with self._slot_cv:
+                    self._slot_busy[slot] = False
+                    self._slot_cv.notify_all()
+
+    def _prefix_key(self, body: dict[str, Any]) -> tuple[str, int]:
+        """The longest cache-marked prefix of a request and its tokens."""
+        h = hashlib.sha256()
+        run, key, n = 0, "", 0
+        for text, cached in _block_texts(body):
+            h.update(text.encode())
+            h.update(b"\0")
+            run += tokens_of(text)
+            if cached:
+                key, n = h.hexdigest(), run
+        return key, n
+
+    def _take_slot(self, body: dict[str, Any]) -> tuple[int, dict[str, int]]:
+        """A free slot (the one already holding this prefix when there is one), and the
+        usage as that slot's own cache sees it; prompt processing takes its time here."""
+        key, n = self._prefix_key(body)
+        total = sum(tokens_of(t) for t, _ in _block_texts(body))
+        with self._slot_cv:
+            while all(self._slot_busy):
+                self._slot_cv.wait()
+            free = [i for i, b in enumerate(self._slot_busy) if not b]
+            slot = next((i for i in free if self._slot_prefix[i] == key), free[0])
+            self._slot_busy[slot] = True
+            hit = self._slot_prefix[slot] == key and bool(key)
+            self._slot_prefix[slot] = key
+        read = n if hit else 0
+        processed = total - read
+        with self._lock:
+            self.processed_prompt_tokens += processed
+        if self.prompt_tokens_per_second:
+            time.sleep(processed / self.prompt_tokens_per_second)
+        return slot, {"input_tokens": total - read, "cache_creation_input_tokens": 0, "cache_read_input_tokens": read}
+
+    def _sse(self, body: dict[str, Any], reply: Reply, paced: bool, usage: dict[str, int]) -> Iterator[bytes]:
         mid = f"msg_{uuid.uuid4().hex[:20]}"
 
         def ev(kind: str, data: dict[str, Any]) -> bytes:
@@ -147,6 +217,9 @@ class FakeAnthropic:
             cut = min(cut, reply.error_after)
         if reply.drop_after is not None:
             cut = min(cut, reply.drop_after)
+        if reply.end_after is not None:
+            cut = min(cut, reply.end_after)
+        stall_at = len(text) + 1 if reply.stall_after is None else reply.stall_after
         tokens = [text[i : i + 4] for i in range(0, cut, 4)]
         t0 = time.monotonic()
         sent = 0
@@ -156,9 +229,16 @@ class FakeAnthropic:
                 due = min(max(due, sent + 1), len(tokens))
             else:
                 due = min(len(tokens), sent + 64)
+            if sent * 4 < stall_at < due * 4:
+                due = max(sent + 1, -(-stall_at // 4))  # a chunk ends where the stall begins
             chunk = "".join(tokens[sent:due])
             sent = due
+            if self.killed.is_set():
+                raise ConnectionResetError("fake server killed")
             yield ev("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}})
+            if reply.stall and sent * 4 >= stall_at:
+                self._sleep(reply.stall)
+                stall_at = len(text) + 1  # once
             if paced and self.tokens_per_second and sent < len(tokens):
                 next_at = t0 + sent / self.tokens_per_second
                 time.sleep(max(0.0, min(0.05, next_at - time.monotonic())) or 0.001)
@@ -167,10 +247,21 @@ class FakeAnthropic:
             return
         if reply.drop_after is not None:
             raise ConnectionResetError("fake server cut the connection")
+        if reply.end_after is not None:
+            return  # the body ends here: no message_delta, no message_stop
         yield ev("content_block_stop", {"type": "content_block_stop", "index": 0})
         final_usage = dict(usage, output_tokens=tokens_of(text))
-        yield ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None}, "usage": final_usage})
+        stop = None if reply.no_stop_reason else reply.stop_reason
+        yield ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": final_usage})
         yield ev("message_stop", {"type": "message_stop"})
+        if reply.hold_open:
+            self._sleep(reply.hold_open)
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep, but end at once when the server is killed (tests do not wait it out)."""
+        self.killed.wait(seconds)
+        if self.killed.is_set():
+            raise ConnectionResetError("fake server killed")
 
     # -- message batches ---------------------------------------------------------------
 
@@ -218,6 +309,15 @@ class FakeAnthropic:
         path = path.split("?")[0]
         if method == "POST" and path.endswith("/v1/messages"):
             body = json.loads(raw or b"{}")
+            if self.n_ctx is not None:
+                n = sum(tokens_of(t) for t, _ in _block_texts(body))
+                if n > self.n_ctx:
+                    with self._lock:
+                        self.requests.append(body)
+                        self.http_log.append(400)
+                    err = {"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                                     "type": "exceed_context_size_error", "n_prompt_tokens": n, "n_ctx": self.n_ctx}}
+                    return 400, {"content-type": "application/json"}, json.dumps(err).encode()
             reply = self.next_reply(body)
             if reply.status:
                 with self._lock:
@@ -226,6 +326,9 @@ class FakeAnthropic:
             with self._lock:
                 self.http_log.append(200)
             return 200, {"content-type": "text/event-stream"}, (body, reply)  # type: ignore[return-value]
+        if method == "GET" and path == "/props" and self.n_ctx is not None:
+            props = {"default_generation_settings": {"n_ctx": self.n_ctx}, "total_slots": self.slots or 1}
+            return 200, {"content-type": "application/json"}, json.dumps(props).encode()
         if method == "POST" and path.endswith("/v1/messages/batches"):
             return 200, {"content-type": "application/json"}, json.dumps(self.batch_create(json.loads(raw))).encode()
         parts = path.rstrip("/").split("/")
@@ -262,8 +365,22 @@ class FakeAnthropicServer:
         return self
 
     def stop(self) -> None:
+        self.fake.killed.set()  # streams in progress end at once
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def kill(self) -> None:
+        """Like a killed server process: open streams are cut, new connections refused."""
+        self.stop()
+
+    def restart(self) -> None:
+        """Serve again on the same port (after `kill`)."""
+        host, port = self.httpd.server_address[:2]
+        self.fake.killed.clear()
+        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
 
     def __enter__(self) -> "FakeAnthropicServer":
         return self.start()
@@ -286,6 +403,8 @@ class FakeAnthropicServer:
                 status, headers, payload = fake.handle(method, self.path, raw)
                 if status == 200 and headers.get("content-type") == "text/event-stream":
                     body, reply = payload  # type: ignore[misc]
+                    if fake.late_headers and fake.ttft:
+                        time.sleep(fake.ttft)
                     self.send_response(200)
                     self.send_header("content-type", "text/event-stream")
                     self.send_header("transfer-encoding", "chunked")
@@ -421,8 +540,10 @@ def write_from_task(task: str) -> str:
             for i in range(n):
                 out += ["```bash", f"docker compose up -d redis{i}", "```", ""]
     if heading.startswith("### Step"):
-        out += ["```javascript", f"const CACHE_TTL_{seed} = 60;", "function getUser(id) { return id; }", "```", ""]
-        out += ["```yaml", "services:", "  redis:", "    image: redis:7", "```", ""]
+        # Blocks name their files the way the prompt asks (the line before, a first-line comment).
+        named = re.search(r"The files this step creates[^\n]*\n- `([^`]+\.js)`", task)
+        out += [f"Create `{named.group(1) if named else f'src/part{seed}.js'}`:", "```javascript", f"const CACHE_TTL_{seed} = 60;", "function getUser(id) { return id; }", "```", ""]
+        out += ["```yaml", "# docker-compose.yml", "services:", "  redis:", "    image: redis:7", "```", ""]
     code = task.split("Include each of these code blocks from the source, unchanged (you may add text around them):", 1)
     if len(code) > 1:
         body = code[1].split("\n\nCarry over these facts", 1)[0]
