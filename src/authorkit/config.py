@@ -79,7 +79,22 @@ class ModelConfig(_Strict):
     repair_rounds: int = Field(default=2, ge=0, le=10)
     max_continuations: int = Field(default=3, ge=0, le=20)
     max_retries: int = Field(default=4, ge=0, le=20)
+    # Seconds until a response starts (a local server processes the whole prompt first).
     timeout: float = Field(default=600.0, gt=0)
+    connect_timeout: float = Field(default=30.0, gt=0)
+    # Seconds without data on an open stream before it counts as stalled (and is retried).
+    idle_timeout: float = Field(default=120.0, gt=0)
+    # Whole call (retries and continuations included) and whole document; 0 turns one off.
+    call_deadline: float = Field(default=1800.0, ge=0)
+    document_deadline: float = Field(default=7200.0, ge=0)
+    # "auto": wait for the first call to fill the shared cache on Anthropic's API, start all
+    # at once elsewhere (each llama.cpp slot keeps its own cache); "first" or "none" to choose.
+    cache_warming: str = Field(default="auto", pattern="^(auto|first|none)$")
+    # The server's context in tokens, when known (otherwise llama.cpp's /props is asked).
+    context_tokens: int | None = Field(default=None, gt=0)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    top_k: int | None = Field(default=None, gt=0)
+    # Prices of model.name (built-in Claude prices apply on Anthropic's API when unset).
     prices: Prices = Prices()
     # Pricing of other models the user switches to with --model.
     model_prices: dict[str, Prices] = {}
