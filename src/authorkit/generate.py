@@ -26,18 +26,14 @@ from typing import TYPE_CHECKING, Any, Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from authorkit import prompts
-from authorkit.costs import cost, prices_for
+from authorkit.calls import CallRunner
 from authorkit.errors import ProviderError
 from authorkit.findings import Finding, Severity
-from authorkit.providers.base import Block, Provider, Request, Usage, estimate_tokens
+from authorkit.providers.base import Block, Cancelled, Fatal, Provider, Request, Usage, estimate_tokens
 
 if TYPE_CHECKING:
     from authorkit.config import Workspace
     from authorkit.styleguide import SectionRule, StyleGuide
-
-
-class Cancelled(Exception):
-    """Raised inside a streaming call when the run is interrupted."""
 
 
 # --- the outline --------------------------------------------------------------------------
@@ -174,20 +170,20 @@ class Generator:
         self.guide = guide
         mc = ws.config.model if ws is not None else ModelConfig()
         self.model_cfg = mc
-        self.concurrency = concurrency or mc.concurrency
+        # Calls go through the runner: limits, cache warming, deadlines, records (calls.py).
+        # Without a provider the generator only renders prompts (dry runs).
+        self.runner = CallRunner(ws, provider, mc, concurrency=concurrency, on_event=on_event, record=record) if provider is not None else None
+        self.concurrency = self.runner.concurrency if self.runner is not None else (concurrency or mc.concurrency)
         self.repair_rounds = mc.repair_rounds if repair_rounds is None else repair_rounds
         self.max_tokens = max_tokens or mc.max_tokens
         self.temperature = mc.temperature
-        self.prices = prices_for(mc, provider.model)
+        self.sampling = {k: getattr(mc, k, None) for k in ("top_p", "top_k") if getattr(mc, k, None) is not None}
+        self.prices = self.runner.recorder.prices(provider.model) if self.runner is not None else None
         self.reference = reference
         self.on_event = on_event or _noop
         self.record = record and ws is not None
-        self.cancel = threading.Event()
-        self._slots = threading.BoundedSemaphore(self.concurrency)
-        self._warm: dict[str, threading.Event] = {}
-        self._warm_lock = threading.Lock()
-        self._usage: dict[str, Usage] = {}
-        self._calls: dict[str, int] = {}
+        self.cancel = self.runner.cancel if self.runner is not None else threading.Event()
+        self._unit_errors: dict[tuple[str, str], str] = {}
         self.system = [Block(prompts.render(ws, "system.j2", guide=guide, rules=guide.section_rules), cache=True)]
 
     # -- prompts -------------------------------------------------------------------------
@@ -207,64 +203,16 @@ class Generator:
             temperature=self.temperature,
             label=label,
             document=job.document,
+            sampling=dict(self.sampling),
         )
 
     # -- one call --------------------------------------------------------------------------
 
     def call(self, job: Job, request: Request) -> str:
-        """Stream one request within the concurrency limit, recording usage and cost."""
-        if self.cancel.is_set():
-            raise Cancelled()
-        # Calls sharing a prefix wait for the first one to start answering, so the prefix is
-        # written to the cache once and read by all the others.
-        # The shared part is everything before the per-document context block and the task.
-        key = hashlib.sha1("\0".join(b.text for b in (*request.system, *request.user[:-2])).encode()).hexdigest()
-        with self._warm_lock:
-            warm = self._warm.get(key)
-            first = warm is None
-            if first:
-                warm = self._warm[key] = threading.Event()
-        assert warm is not None
-        if not first:
-            while not warm.wait(0.2):
-                if self.cancel.is_set():
-                    raise Cancelled()
-        streamed = [0]
-
-        def on_text(chunk: str) -> None:
-            if self.cancel.is_set() or job.failed.is_set():
-                raise Cancelled()
-            if first and not warm.is_set():
-                warm.set()
-            streamed[0] += len(chunk)
-            self.on_event("text", document=job.document, label=request.label, chars=len(chunk))
-
-        with self._slots:
-            if self.cancel.is_set() or job.failed.is_set():
-                raise Cancelled()
-            self.on_event("call_start", document=job.document, label=request.label)
-            try:
-                completion = self.provider.stream(request, on_text)
-            finally:
-                if first:
-                    warm.set()
-        usd = cost(completion.usage, self.prices)
-        self.on_event("call_end", document=job.document, label=request.label, usage=completion.usage, cost=usd)
-        self._usage[job.document] = self._usage.get(job.document, Usage()) + completion.usage
-        self._calls[job.document] = self._calls.get(job.document, 0) + completion.calls
-        if self.record and self.provider.generative:
-            from authorkit.session import record
-
-            record(
-                self.ws,  # type: ignore[arg-type]
-                "model_call",
-                model=completion.model,
-                document=job.document,
-                label=request.label,
-                **completion.usage.as_dict(),
-                cost_usd=round(usd, 6),
-            )
-        return completion.text
+        """Stream one request (see calls.CallRunner: limits, warming, deadlines, records)."""
+        if self.runner is None:
+            raise ProviderError("this generator only renders prompts (no provider)")
+        return self.runner.call(job.document, request, job.failed)
 
     # -- the whole flow ----------------------------------------------------------------------
 
@@ -320,8 +268,23 @@ class Generator:
             self._parallel(job, repair, todo)
             text, spans = assemble(self.guide, outline, units)
             findings = self.check(job, text)
-        usage = self._usage.get(job.document, Usage())
-        return Result(job.document, text, findings, usage, cost(usage, self.prices), self._calls.get(job.document, 0), rounds, outline, units)
+        text, failures = self._mark_failures(job, units, text)
+        usage, usd, calls = self.runner.totals(job.document) if self.runner is not None else (Usage(), None, 0)
+        return Result(job.document, text, findings + failures, usage, usd, calls, rounds, outline, units)
+
+    def _mark_failures(self, job: Job, units: list[Unit], text: str) -> tuple[str, list[Finding]]:
+        """Findings (and markers in the text) for units that could not be written, so a
+        failed document is reported, and kept with --keep-failed, with everything produced."""
+        out: list[Finding] = []
+        lines = text.splitlines()
+        for u in units:
+            reason = self._unit_errors.get((job.document, u.key))
+            if reason is None:
+                continue
+            line = next((i for i, ln in enumerate(lines, 1) if ln.strip() == u.heading.strip()), 1)
+            out.append(Finding("generation-failed", Severity.ERROR, line, f"{u.heading.lstrip('# ')} could not be written: {reason}",
+                               hint="rerun; the rest of the document is kept with --keep-failed", path=job.document))
+        return text, out
 
     def check(self, job: Job, text: str) -> list[Finding]:
         from authorkit.check import check_text
@@ -329,20 +292,61 @@ class Generator:
         return check_text(text, self.guide, job.document)
 
     def _parallel(self, job: Job, fn: Callable[[Unit], None], units: list[Unit]) -> None:
+        """Run `fn` on each unit. A unit whose call fails is tried once more on its own; if it
+        still fails it is marked (see `_mark_failures`), and when its section is required the
+        document has failed: nothing more is sent for it, calls already streaming finish.
+        Interruptions and errors no retry can fix (`Fatal`) are raised."""
         if not units:
             return
+
+        def one(u: Unit) -> None:
+            for attempt in (1, 2):
+                try:
+                    fn(u)
+                    self._unit_errors.pop((job.document, u.key), None)
+                    return
+                except Cancelled:
+                    if self.cancel.is_set():
+                        raise
+                    self._unit_fails(job, u, "not sent: the document had already failed or ran past model.document_deadline")
+                    return
+                except Fatal:
+                    raise
+                except ProviderError as exc:
+                    if attempt == 2 or job.failed.is_set():
+                        self._unit_fails(job, u, exc.message)
+                        return
+                    self.on_event("unit_failed", document=job.document, label=u.key,
+                                  message=f"{u.key}: {exc.message}; writing it once more")
+
         with ThreadPoolExecutor(max_workers=min(len(units), 32), thread_name_prefix="unit") as pool:
-            futures = [pool.submit(fn, u) for u in units]
+            futures = [pool.submit(one, u) for u in units]
             errors: list[BaseException] = []
             for f in futures:
                 try:
                     f.result()
                 except BaseException as exc:
-                    job.failed.set()  # the job cannot succeed: stop its other calls
+                    job.failed.set()  # the job cannot succeed: send nothing more for it
                     errors.append(exc)
         if errors:
             # Report the real failure, not the cancellations it caused.
             raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
+
+    def _unit_fails(self, job: Job, unit: Unit, reason: str) -> None:
+        if unit.text.strip():
+            # A failed repair: the earlier text stays, and the check reports what it lacks.
+            self.on_event("unit_failed", document=job.document, label=unit.key, message=f"{unit.key}: not repaired ({reason}); the earlier text is kept")
+            return
+        rule = _rule(self.guide, unit.rule_id)
+        required = rule is None or rule.required
+        # Marked where the section belongs, so a kept failed document shows what is missing.
+        unit.text = f"{unit.heading}\n\n<!-- authorkit: this section could not be written: {reason} -->\n"
+        if required:
+            self._unit_errors[(job.document, unit.key)] = reason
+            job.failed.set()
+        else:
+            self.on_event("unit_failed", document=job.document, label=unit.key, message=f"{unit.key} left out (optional): {reason}")
+            unit.text = ""
 
 
 # --- units from an outline ----------------------------------------------------------------
@@ -490,11 +494,15 @@ def dry_run_plan(gen: Generator, job: Job, n_units: int) -> dict[str, Any]:
     """Prompts and token estimates for a run, without calling the provider."""
     outline_req = gen.request(job, job.outline_prompt, "outline")
     prefix_tokens = sum(estimate_tokens(b.text) for b in (*outline_req.system, *outline_req.user[:-1]))
+    # Output: the outline, then the document's lines (about 12 tokens each).
+    target = (job.guide.lines.target or job.guide.lines.min or 300) if job.guide.lines else 300
     return {
         "document": job.document,
         "calls": 1 + n_units,
         "prefix_tokens": prefix_tokens,
         "outline_task_tokens": estimate_tokens(job.outline_prompt),
+        "task_tokens": max(estimate_tokens(job.outline_prompt), 1500),
+        "output_tokens": 1500 + 12 * target,
         "system": outline_req.system[0].text,
         "prefix": [b.text for b in outline_req.user[:-1]],
         "outline_prompt": job.outline_prompt,
@@ -504,91 +512,7 @@ def dry_run_plan(gen: Generator, job: Job, n_units: int) -> dict[str, Any]:
 # --- progress --------------------------------------------------------------------------------
 
 
-class ProgressDisplay:
-    """Sections, tokens streamed and cost while a run goes: a rich display on a terminal,
-    plain lines otherwise. Pass `display.event` as the generator's `on_event`."""
-
-    def __init__(self, documents: list[str], *, tty: bool, prices: Any = None, stream: Any = None) -> None:
-        import sys
-
-        self.tty = tty
-        self.stream = stream or sys.stdout
-        self.lock = threading.Lock()
-        self.chars: dict[str, int] = {}
-        self.cost: dict[str, float] = {}
-        self.progress: Any = None
-        self.tasks: dict[str, Any] = {}
-        self.total_task: Any = None
-        self.documents = documents
-        if tty:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[tokens]:>7} tok  ${task.fields[cost]:.4f}"), TimeElapsedColumn(),
-                console=Console(file=self.stream), transient=False,
-            )
-            for d in documents:
-                self.tasks[d] = self.progress.add_task(d, total=None, tokens=0, cost=0.0)
-            if len(documents) > 1:
-                self.total_task = self.progress.add_task("total", total=len(documents), tokens=0, cost=0.0)
-
-    def __enter__(self) -> "ProgressDisplay":
-        if self.progress is not None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def _say(self, text: str) -> None:
-        with self.lock:
-            print(text, file=self.stream, flush=True)
-
-    def _totals(self) -> tuple[int, float]:
-        return sum(self.chars.values()) // 4, sum(self.cost.values())
-
-    def event(self, kind: str, **d: Any) -> None:
-        doc = d.get("document", "")
-        if kind == "text":
-            with self.lock:
-                self.chars[doc] = self.chars.get(doc, 0) + d["chars"]
-            if self.progress is not None and doc in self.tasks:
-                self.progress.update(self.tasks[doc], tokens=self.chars[doc] // 4)
-                if self.total_task is not None:
-                    self.progress.update(self.total_task, tokens=self._totals()[0])
-            return
-        if kind == "units":
-            if self.progress is not None and doc in self.tasks:
-                self.progress.update(self.tasks[doc], total=d["count"] + 1)
-            else:
-                self._say(f"{doc}: outline ready, writing {d['count']} sections")
-        elif kind == "call_end":
-            with self.lock:
-                self.cost[doc] = self.cost.get(doc, 0.0) + d["cost"]
-            if self.progress is not None and doc in self.tasks:
-                self.progress.update(self.tasks[doc], advance=1, cost=self.cost[doc])
-                if self.total_task is not None:
-                    self.progress.update(self.total_task, cost=self._totals()[1])
-            else:
-                u = d["usage"]
-                self._say(f"{doc}: {d['label']} done ({u.output_tokens} tokens out, cache read {u.cache_read_tokens}, ${d['cost']:.4f})")
-        elif kind == "repair":
-            if self.progress is not None and doc in self.tasks:
-                tid = self.tasks[doc]
-                total = next((t.total for t in self.progress.tasks if t.id == tid), 0) or 0
-                self.progress.update(tid, total=total + d["units"], description=f"{doc} (repair {d['round']})")
-            else:
-                self._say(f"{doc}: repair round {d['round']} for {d['units']} section(s)")
-
-    def document_done(self, doc: str, status: str) -> None:
-        if self.progress is not None:
-            if doc in self.tasks:
-                self.progress.update(self.tasks[doc], description=f"{doc} [{status}]")
-            if self.total_task is not None:
-                self.progress.update(self.total_task, advance=1)
+from authorkit.progress import ProgressDisplay  # noqa: E402,F401 - the display lives in progress.py
 
 
 # --- the draft command's model branch -----------------------------------------------------------
@@ -628,9 +552,11 @@ def draft_with_model(
 
     job = draft_job(ws, guide, context, document)
     if dry_run:
-        from authorkit.providers.fake import FakeProvider
+        from authorkit.costs import describe_estimate, estimate_run, prices_for
+        from authorkit.providers import price_list
 
-        gen = Generator(ws, FakeProvider(model or ws.config.model.name), guide, reference=load_reference(ws), record=False)
+        # No provider: the prompts are rendered and their tokens estimated, nothing is called.
+        gen = Generator(ws, None, guide, reference=load_reference(ws), record=False)
         srule = steps_rule(guide)
         n_units = len(guide.section_rules) - (1 if srule else 0) + (5 if srule else 0)
         plan = dry_run_plan(gen, job, n_units)
@@ -641,7 +567,12 @@ def draft_with_model(
         out(f"planned calls: 1 outline + about {n_units} sections (one per section, one per step of the build), "
             f"at most {gen.concurrency} at once, then up to {gen.repair_rounds} repair round(s)")
         out(f"estimated input per call: ≈{plan['prefix_tokens']:,} prefix tokens (cached after the first call) "
-            f"+ ≈{plan['outline_task_tokens']:,} task tokens; no call was made")
+            f"+ ≈{plan['outline_task_tokens']:,} task tokens")
+        name = model or ws.config.model.name
+        prices = prices_for(ws.config.model, name) or price_list(provider_name, name)
+        est = estimate_run(prices, calls=plan["calls"], prefix_tokens=plan["prefix_tokens"], task_tokens=plan["task_tokens"],
+                           output_tokens=plan["output_tokens"])
+        out(f"model {name}: " + describe_estimate(est) + "; no call was made")
         return None
     prov = provider or get_provider(provider_name, ws, model)
     display = ProgressDisplay([document], tty=sys.stdout.isatty())
