@@ -50,7 +50,7 @@ def test_init_detects_layout_and_config_works_unedited(site: Path, capsys):
     assert ws.style_for(site / poc_dir / "new.md") == "tutorial"
     assert ws.style_for(site / "docs-site/pages/system-design/x.md") == "article"
     # it says what it found and why
-    assert "POC folder: " + poc_dir in out and "numbered entries" in out
+    assert "POC folder (new POCs go here): " + poc_dir in out and "numbered entries" in out
     assert "#" in (site / "authorkit.toml").read_text(encoding="utf-8").splitlines()[0]  # commented
 
 

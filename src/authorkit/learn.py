@@ -191,6 +191,12 @@ class Cluster:
     def numbered(self) -> bool:
         return any("#" in k for k in self.keys)
 
+    @property
+    def label(self) -> str:
+        """The commonest heading, by its main part when the headings are numbered (`Q1`)."""
+        top = sorted(self.variants.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        return (_SPLIT.split(top, maxsplit=1)[0].strip() or top) if self.numbered else top
+
     def mean_pos(self) -> float:
         return sum(self.positions.values()) / len(self.positions) if self.positions else 0.0
 

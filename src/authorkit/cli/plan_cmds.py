@@ -31,6 +31,7 @@ def init(
     force: bool = typer.Option(False, "--force", help="Replace an existing authorkit.toml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the config instead of writing it."),
     templates: bool = typer.Option(False, "--templates", help="Also copy the built-in style guides and prompts into style_guides/ and prompts/ to customise."),
+    learn: bool = typer.Option(False, "--learn", help="For a folder no style fits but whose documents share a shape, learn a style guide from them (style_guides/NAME.yaml) and map the folder to it."),
 ) -> None:
     """Detect the site's layout and write a commented authorkit.toml."""
     from authorkit.errors import UsageError
@@ -38,12 +39,14 @@ def init(
 
     if not directory.is_dir():
         raise UsageError(f"not a directory: {directory}", hint="run `authorkit init` at the root of your site")
-    res = init_workspace(directory, force=force, dry_run=dry_run)
-    for note in res.layout.notes:
+    res = init_workspace(directory, force=force, dry_run=dry_run, learn=learn)
+    for note in res.notes:
         print(f"  {note}")
     if dry_run:
         print(res.text, end="")
         return
+    for name, path, _, _ in (res.survey.learned if res.survey else []):
+        print(f"wrote {path} (learned style `{name}`; edit it freely)")
     print(f"{'replaced' if res.replaced else 'wrote'} {res.path}")
     if templates:
         from authorkit.initialize import copy_templates
