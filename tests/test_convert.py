@@ -212,11 +212,11 @@ def test_uncommitted_edits_are_refused_without_force(ws_dir: Path, monkeypatch, 
     before = p.read_bytes()
     code, _, err = run_cli(ws_dir, "convert", "content/poc-54.md", "--to", "tutorial",
                            env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}, monkeypatch=monkeypatch, capsys=capsys)
-    assert code == 2 and "uncommitted edits" in err and "--force" in err
+    assert code == 2 and "uncommitted edits" in err and "--allow-dirty" in err
     assert p.read_bytes() == before
     fake = FakeAnthropic(lambda body: write_from_task(task_of(body)))
     with FakeAnthropicServer(fake) as srv:
-        code, out, _ = run_cli(ws_dir, "convert", "content/poc-54.md", "--to", "tutorial", "--force",
+        code, out, _ = run_cli(ws_dir, "convert", "content/poc-54.md", "--to", "tutorial", "--allow-dirty",
                                env={"ANTHROPIC_BASE_URL": srv.base_url}, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, out
 

@@ -233,15 +233,21 @@ def run_checks(
         chunks.append(order[at : at + n])
         at += n
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+    ex = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
-            futures = [ex.submit(_worker_chunk, (c, str(guides_dir) if guides_dir else None, code_checks, overrides)) for c in chunks if c]
-            for fut in as_completed(futures):
-                for d in fut.result():
-                    r = FileResult.from_dict(d)
-                    results.append(r)
-                    if on_result:
-                        on_result(r)
+        futures = [ex.submit(_worker_chunk, (c, str(guides_dir) if guides_dir else None, code_checks, overrides)) for c in chunks if c]
+        for fut in as_completed(futures):
+            for d in fut.result():
+                r = FileResult.from_dict(d)
+                results.append(r)
+                if on_result:
+                    on_result(r)
+    except BaseException:
+        # Ctrl-C or a failed chunk: drop the chunks not started rather than waiting for them.
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        ex.shutdown(wait=True)
     finally:
         gc.unfreeze()  # a library caller's process collects normally again
     return results
@@ -331,11 +337,24 @@ def check_paths(
         stamps[rel] = (p, stamp)
     if on_start:
         on_start(len(todo))
-    fresh = run_checks(todo, ws.style_guides_dir, code_checks=code_checks, jobs=jobs, overrides=overrides, on_result=on_result)
-    for r in fresh:
+    fresh: list[FileResult] = []
+
+    def arrived(r: FileResult) -> None:
+        # Cached as each result arrives, so an interrupted run keeps what it finished.
+        fresh.append(r)
         p, stamp = stamps[r.path]
         if not any(f.rule == "file-unreadable" for f in r.findings):
             cache.put(p, stamp, r.to_dict(), r.digest)
+        if on_result:
+            on_result(r)
+
+    try:
+        run_checks(todo, ws.style_guides_dir, code_checks=code_checks, jobs=jobs, overrides=overrides, on_result=arrived)
+    except KeyboardInterrupt:
+        from authorkit.errors import Interrupted
+
+        cache.save()
+        raise Interrupted(f"interrupted: {cached + len(fresh)} of {len(found.files)} files checked; their results are cached") from None
     results.extend(fresh)
     cache.save()
     results.sort(key=lambda r: r.path)

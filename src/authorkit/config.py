@@ -124,6 +124,11 @@ class CommitConfig(_Strict):
     trailers: bool = True
 
 
+class HooksConfig(_Strict):
+    # Stops `authorkit hook` refuses in a row while documents fail, before it lets the session go.
+    max_stop_blocks: int = Field(default=3, ge=0, le=100)
+
+
 class Config(_Strict):
     content: ContentConfig = ContentConfig()
     # glob -> style name; first match wins; "auto" detects.
@@ -136,6 +141,7 @@ class Config(_Strict):
     plans: PlanConfig = PlanConfig()
     navigation: NavigationConfig = NavigationConfig()
     commit: CommitConfig = CommitConfig()
+    hooks: HooksConfig = HooksConfig()
     sessions_dir: str = "sessions"
     prompts_dir: str = "prompts"
     style_guides_dir: str = "style_guides"
@@ -151,6 +157,16 @@ class Workspace:
         self._style_patterns = [(_glob_regex(g), s) for g, s in config.styles.items()]
         self._exclude_patterns = [_glob_regex(g) for g in config.content.exclude]
         self._rel_cache: dict[str, str] = {}
+
+    def shown(self, path: Path | str) -> str:
+        """A path as output shows it: relative to the current directory, as git prints paths
+        (records and caches keep `rel`, which does not depend on where a command ran)."""
+        p = Path(path)
+        full = p if p.is_absolute() else self.root / p
+        try:
+            return os.path.relpath(full, Path.cwd())
+        except (OSError, ValueError):
+            return self.rel(path)
 
     def rel(self, path: Path | str) -> str:
         key = str(path)
@@ -265,7 +281,7 @@ def load_config(path: Path) -> Config:
             hint="fix the syntax; `authorkit init --force` writes a fresh commented config",
         ) from None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]
@@ -276,6 +292,61 @@ def load_config(path: Path) -> Config:
             line=toml_key_line(text, loc),
             hint="see the README's configuration section for every key and its type",
         ) from None
+    check_paths_inside(config, path, text, data)
+    return config
+
+
+def _config_paths(config: Config) -> list[tuple[list[str], str]]:
+    """Every path the configuration names, with its key: all are read or written in the
+    workspace, so all must stay inside it."""
+    out: list[tuple[list[str], str]] = [
+        (["sessions_dir"], config.sessions_dir),
+        (["prompts_dir"], config.prompts_dir),
+        (["style_guides_dir"], config.style_guides_dir),
+        (["draft", "poc_dir"], config.draft.poc_dir),
+        (["draft", "article_dir"], config.draft.article_dir),
+        (["draft", "problem_dir"], config.draft.problem_dir),
+    ]
+    if config.draft.reference:
+        out.append((["draft", "reference"], config.draft.reference))
+    out += [(["content", "roots"], r) for r in config.content.roots]
+    out += [(["plans", "files"], f) for f in config.plans.files]
+    out += [(["navigation", "files"], f) for f in config.navigation.files]
+    return out
+
+
+def check_paths_inside(config: Config, path: Path, text: str, data: dict[str, Any] | None = None) -> None:
+    """A configured path that leads outside the workspace (`..`, an absolute path, a symlink
+    pointing elsewhere) is refused: authorkit would read, rewrite or create files there."""
+    root = path.parent.resolve()
+
+    def given(loc: list[str]) -> bool:
+        d: Any = data or {}
+        for k in loc:
+            if not isinstance(d, dict) or k not in d:
+                return False
+            d = d[k]
+        return True
+
+    # The keys the file sets are reported first; a default can still lead out through a symlink.
+    for loc, value in sorted(_config_paths(config), key=lambda lv: not given(lv[0])):
+        full = Path(value) if os.path.isabs(value) else root / value
+        lexical = Path(os.path.normpath(full))
+        try:
+            real = full.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: not a usable path either
+            real = lexical
+        if all(p == root or p.is_relative_to(root) for p in (lexical, real)):
+            continue
+        key = ".".join(loc)
+        via = f" (through a symlink, to {real})" if lexical == root or lexical.is_relative_to(root) else ""
+        default = "" if given(loc) else " (the default)"
+        raise ConfigError(
+            f"`{key}` = {value!r}{default} is outside the workspace {root}{via}",
+            path=path,
+            line=toml_key_line(text, loc),
+            hint=f"give a path inside {root}, relative to authorkit.toml (no `..` leading out, no absolute path elsewhere)",
+        )
 
 
 def toml_key_line(text: str, loc: list[str]) -> int | None:

@@ -11,9 +11,7 @@ as they finish; a file with uncommitted edits is not overwritten without `force`
 
 from __future__ import annotations
 
-import hashlib
 import re
-import subprocess
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,16 +212,9 @@ class FileOutcome:
 
 def uncommitted(path: Path) -> bool:
     """True when git reports edits to `path` that are not committed (or it is untracked)."""
-    try:
-        out = subprocess.run(
-            ["git", "status", "--porcelain", "--", path.name],
-            cwd=path.parent, capture_output=True, text=True, timeout=20,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    if out.returncode != 0:  # not a git repository: nothing to compare with
-        return False
-    return bool(out.stdout.strip())
+    from authorkit.gitops import has_uncommitted
+
+    return has_uncommitted(path)
 
 
 def failed_path(path: Path) -> Path:
@@ -231,7 +222,9 @@ def failed_path(path: Path) -> Path:
 
 
 def sha(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    from authorkit.session import text_sha256  # the one hash of the session record
+
+    return text_sha256(text)
 
 
 def preflight(ws: "Workspace", paths: list[Path], force: bool) -> list[tuple[Path, str]]:
@@ -243,7 +236,7 @@ def preflight(ws: "Workspace", paths: list[Path], force: bool) -> list[tuple[Pat
             raise InputError(f"cannot convert: {r.detail or r.problem}", path=ws.rel(p), hint="give Markdown files")
         if not force and uncommitted(p):
             raise WriteRefused(f"{ws.rel(p)} has uncommitted edits; converting would overwrite them", path=ws.rel(p),
-                               hint="commit or stash them first, or pass --force")
+                               hint="commit or stash them first, or pass --allow-dirty")
         out.append((p, r.text))
     return out
 

@@ -79,3 +79,10 @@ class ProviderError(AuthorkitError):
 
 class GitError(AuthorkitError):
     """The git step refused or failed; the repository is unchanged."""
+
+
+class Interrupted(AuthorkitError):
+    """Ctrl-C, with what was finished before it. Not a KeyboardInterrupt: the command-line
+    layer turns those into a bare exit 130, and this one carries its message out."""
+
+    exit_code = 130

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from authorkit.findings import Severity
 
@@ -14,7 +14,11 @@ _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.IN
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def render(run: CheckRun, fmt: str, *, color: bool = False, pretty: bool = False, min_severity: Severity = Severity.INFO, verbose: bool = False) -> str:
+def render(run: CheckRun, fmt: str, *, color: bool = False, pretty: bool = False, min_severity: Severity = Severity.INFO, verbose: bool = False,
+           show_path: Callable[[str], str] | None = None) -> str:
+    """`show_path` maps a workspace-relative path to the one text output prints (the CLI gives
+    one relative to the current directory, as git does). Machine formats (json, github, sarif)
+    keep workspace-relative paths, which CI annotations expect."""
     if fmt == "json":
         # Indented only for a person: json's C encoder is not used with an indent, which costs
         # more than the rest of a warm run on a large site.
@@ -23,7 +27,7 @@ def render(run: CheckRun, fmt: str, *, color: bool = False, pretty: bool = False
         return render_github(run, min_severity)
     if fmt == "sarif":
         return render_sarif(run)
-    return render_text(run, color=color, min_severity=min_severity, verbose=verbose)
+    return render_text(run, color=color, min_severity=min_severity, verbose=verbose, show_path=show_path)
 
 
 def _style_label(r: FileResult) -> str:
@@ -32,17 +36,19 @@ def _style_label(r: FileResult) -> str:
     return r.style or "none"
 
 
-def render_text(run: CheckRun, *, color: bool = False, min_severity: Severity = Severity.INFO, verbose: bool = False) -> str:
+def render_text(run: CheckRun, *, color: bool = False, min_severity: Severity = Severity.INFO, verbose: bool = False,
+                show_path: Callable[[str], str] | None = None) -> str:
     c = (lambda code, s: f"{code}{s}{_RESET}") if color else (lambda code, s: s)
     out: list[str] = []
     for r in run.results:
         shown = [f for f in r.findings if f.severity >= min_severity]
         if not shown and not verbose:
             continue
-        out.append(c(_BOLD, r.path) + c(_DIM, f"  [{_style_label(r)}, {r.lines} lines]"))
+        path = show_path(r.path) if show_path else r.path
+        out.append(c(_BOLD, path) + c(_DIM, f"  [{_style_label(r)}, {r.lines} lines]"))
         for f in shown:
             sev = c(_COLORS[f.severity], f"{f.severity}")
-            out.append(f"  {r.path}:{f.line}:{f.column}: {sev} {f.rule}: {f.message}")
+            out.append(f"  {path}:{f.line}:{f.column}: {sev} {f.rule}: {f.message}")
             if f.hint:
                 out.append(c(_DIM, f"      hint: {f.hint}"))
         out.append("")

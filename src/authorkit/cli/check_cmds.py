@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from authorkit.cli import app
-from authorkit.cli.common import ConfigOption, is_tty, workspace
+from authorkit.cli.common import ConfigOption, color_enabled, is_tty, live_display, workspace
 
 
 class Format(str, Enum):
@@ -55,7 +55,7 @@ def check(
     from authorkit.check import check_paths
     from authorkit.report import render
 
-    with _Progress(enabled=is_tty(sys.stderr)) as progress:
+    with _Progress() as progress:
         run = check_paths(ws, paths, style=style, code_checks=False if no_code else None, use_cache=False if no_cache else None,
                           jobs=jobs, on_start=progress.start, on_result=progress.advance)
     if not run.results and run.missing:
@@ -64,7 +64,8 @@ def check(
         raise UsageError(f"nothing to check: {', '.join(run.missing)} matched no file", hint="give Markdown files, directories or quoted globs")
     min_sev = Severity.ERROR if quiet else Severity.INFO
     tty = is_tty()
-    text = render(run, fmt.value, color=tty and fmt is Format.text, pretty=tty, min_severity=min_sev, verbose=verbose)
+    text = render(run, fmt.value, color=color_enabled(sys.stdout) and fmt is Format.text, pretty=tty, min_severity=min_sev, verbose=verbose,
+                  show_path=ws.shown)
     if text:
         print(text)
     if verbose and fmt is Format.text:
@@ -82,20 +83,28 @@ def check(
 
 
 class _Progress:
-    """A progress bar on stderr for long runs (a terminal and enough files that are not cached)."""
+    """Progress on stderr for long runs on a terminal: a bar where colour is allowed, a plain
+    line rewritten in place (no escape codes) under NO_COLOR or --color never."""
 
     MIN_FILES = 50
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self) -> None:
+        self.enabled = is_tty(sys.stderr)
         self.bar = None
         self.task = None
+        self.total = 0
+        self.done = 0
 
     def __enter__(self) -> "_Progress":
         return self
 
     def start(self, total: int) -> None:
         if not self.enabled or total < self.MIN_FILES:
+            self.enabled = False
+            return
+        self.total = total
+        if not live_display(sys.stderr):
+            self._plain()
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -105,13 +114,25 @@ class _Progress:
         self.bar.start()
         self.task = self.bar.add_task("check", total=total)
 
+    def _plain(self) -> None:
+        sys.stderr.write(f"\rchecking: {self.done}/{self.total} files")
+        sys.stderr.flush()
+
     def advance(self, result: object) -> None:
-        if self.bar is not None and not getattr(result, "cached", False):
+        if not self.enabled or getattr(result, "cached", False):
+            return
+        self.done += 1
+        if self.bar is not None:
             self.bar.advance(self.task)
+        else:
+            self._plain()
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+        elif self.enabled:
+            sys.stderr.write("\r" + " " * (30 + 2 * len(str(self.total))) + "\r")
+            sys.stderr.flush()
 
 
 def _print_code_stats(run) -> None:
@@ -167,36 +188,18 @@ def _explain(ws, paths: list[str], fmt: Format) -> None:
 def fix(
     paths: Optional[List[str]] = typer.Argument(None, help="Files, directories or globs (default: the content roots)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Also fix files with uncommitted edits (or untracked or ignored by git)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Read the files in this encoding (e.g. cp1252) and write them as UTF-8; without it a file that is not UTF-8 is refused."),
     config: Optional[Path] = ConfigOption,
 ) -> None:
-    """Apply safe mechanical fixes: mojibake (via ftfy), non-UTF-8 files, trailing whitespace,
-    CRLF line endings, a missing final newline. Each file is rewritten atomically."""
-    from authorkit.discover import discover
-    from authorkit.errors import UsageError
-    from authorkit.fix import fix_file
+    """Apply safe mechanical fixes: mojibake, trailing whitespace, CRLF line endings, a missing
+    final newline. Each file is rewritten atomically.
 
-    ws = workspace(config)
-    found = discover(ws, paths)
-    if not found.files:
-        raise UsageError("nothing to fix: " + (", ".join(found.missing) or "no Markdown files found"), hint="give Markdown files, directories or quoted globs")
-    changed = 0
-    for p in found.files:
-        r = fix_file(p, dry_run=dry_run)
-        rel = ws.rel(p)
-        if r.problem:
-            print(f"{rel}: skipped ({r.problem})")
-            continue
-        if r.changes:
-            changed += 1
-            verb = "would fix" if dry_run else "fixed"
-            print(f"{rel}: {verb}: {'; '.join(r.changes)}")
-            if not dry_run and ws.config_path is not None:
-                from authorkit.session import record
-                from authorkit.textio import line_count
+    Exit 0 when everything is fixed or clean; 1 when a file was refused (uncommitted edits, a
+    symlink out of the workspace, not a regular file, too large) or a line needs a human; 2 when
+    a file is not valid UTF-8 (or not valid in --encoding)."""
+    from authorkit.fix import run_fix
 
-                text = p.read_text(encoding="utf-8")
-                import hashlib
-
-                record(ws, "write", path=rel, action="fixed", title=None, lines_before=r.lines_before, lines_after=line_count(text),
-                       sha_after=hashlib.sha256(text.encode("utf-8")).hexdigest(), changes=r.changes)
-    print(f"{len(found.files)} file{'s' * (len(found.files) != 1)} examined, {changed} {'would be ' if dry_run else ''}changed")
+    code = run_fix(workspace(config), paths, dry_run=dry_run, allow_dirty=allow_dirty, encoding=encoding)
+    if code:
+        raise typer.Exit(code)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from enum import Enum
 from pathlib import Path
 
 import typer
 
 from authorkit.cli import app
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
 
 
 @app.command()
@@ -15,6 +23,8 @@ def extract(
     dest: Path = typer.Argument(..., help="Folder to write the files into (created when missing)."),
     check: bool = typer.Option(False, "--check", help="Syntax-check the extracted files and cross-check them (mounts, requires, ports)."),
     force: bool = typer.Option(False, "--force", help="Overwrite files in DIR that have other content."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="List (and with --check, check) the files; write nothing into DIR."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
 ) -> None:
     """Write the files a POC builds into DIR; report missing, conflicting and unnamed files.
 
@@ -32,20 +42,41 @@ def extract(
         raise InputError(f"cannot extract: {read.detail or read.problem}", path=file)
     doc = parse(read.text)
     res = plan_extract(doc)
-    written = write_tree(res, dest, force=force)
     issues = list(res.issues)
-    if check:
-        issues.extend(check_tree(res, dest))
-    _record(file, dest, written, issues)
+    if dry_run:
+        written: list[Path] = []
+        if check:
+            # Checked in a scratch folder that is removed afterwards: DIR is never touched.
+            with tempfile.TemporaryDirectory(prefix="authorkit-extract-") as scratch:
+                write_tree(res, Path(scratch), force=True)
+                issues.extend(check_tree(res, Path(scratch)))
+    else:
+        written = write_tree(res, dest, force=force)
+        if check:
+            issues.extend(check_tree(res, dest))
+        _record(file, dest, written, issues)
 
-    for name, f in sorted(res.files.items()):
-        src = ", ".join(str(n) for n in f.lines)
-        typer.echo(f"  wrote {dest / name}  ({len(f.text.splitlines())} lines, from line{'s' if len(f.lines) > 1 else ''} {src})")
-    for issue in sorted(issues, key=lambda i: (i.line, i.file, i.file_line)):
-        where = f"{file}:{issue.line}" if issue.line else str(file)
-        inner = f" [{issue.file}{':' + str(issue.file_line) if issue.file_line else ''}]" if issue.file else ""
-        typer.echo(f"{where}: {issue.kind}{inner}: {issue.message}")
-    typer.echo(f"{len(written)} file(s) written to {dest}; {len(issues)} problem(s)")
+    issues.sort(key=lambda i: (i.line, i.file, i.file_line))
+    if fmt is Format.json:
+        print(json.dumps({
+            "source": str(file), "dest": str(dest), "dry_run": dry_run,
+            "files": [{"name": name, "lines": len(f.text.splitlines()), "from_lines": list(f.lines)} for name, f in sorted(res.files.items())],
+            "written": [str(p) for p in written],
+            "problems": [{"line": i.line, "kind": i.kind, "file": i.file or None, "file_line": i.file_line or None, "message": i.message} for i in issues],
+        }, ensure_ascii=False, indent=2))
+    else:
+        verb = "would write" if dry_run else "wrote"
+        for name, f in sorted(res.files.items()):
+            src = ", ".join(str(n) for n in f.lines)
+            typer.echo(f"  {verb} {dest / name}  ({len(f.text.splitlines())} lines, from line{'s' if len(f.lines) > 1 else ''} {src})")
+        for issue in issues:
+            where = f"{file}:{issue.line}" if issue.line else str(file)
+            inner = f" [{issue.file}{':' + str(issue.file_line) if issue.file_line else ''}]" if issue.file else ""
+            typer.echo(f"{where}: {issue.kind}{inner}: {issue.message}")
+        if dry_run:
+            typer.echo(f"{len(res.files)} file(s) would be written to {dest}; {len(issues)} problem(s); nothing written")
+        else:
+            typer.echo(f"{len(written)} file(s) written to {dest}; {len(issues)} problem(s)")
     if issues:
         raise typer.Exit(ExitCode.FINDINGS)
 

@@ -30,6 +30,4 @@ def err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
-def is_tty(stream=None) -> bool:
-    stream = stream or sys.stdout
-    return hasattr(stream, "isatty") and stream.isatty()
+from authorkit.term import color_enabled, is_tty, live_display  # noqa: E402,F401  (re-exported for the command modules)

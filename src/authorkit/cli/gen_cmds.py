@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -9,6 +12,11 @@ import typer
 
 from authorkit.cli import app
 from authorkit.cli.common import ConfigOption, is_tty, workspace
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
 
 batch_app = typer.Typer(help="Follow and collect conversions submitted with `convert --batch`.", no_args_is_help=True)
 app.add_typer(batch_app, name="batch")
@@ -18,13 +26,14 @@ app.add_typer(batch_app, name="batch")
 def convert(
     files: List[Path] = typer.Argument(..., help="Markdown files to rewrite in place."),
     to: str = typer.Option(..., "--to", help="Target style (tutorial, engagement, article, problem, or your own)."),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1, max=64, help="Model calls in flight at once (default: model.concurrency)."),
-    provider: str = typer.Option("anthropic", "--provider", help="anthropic, or another registered provider."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1, max=64, help="Model calls in flight at once (default: model.concurrency)."),
+    provider: str = typer.Option("anthropic", "--provider", "-p", help="anthropic, or another registered provider."),
     model: Optional[str] = typer.Option(None, "--model", help="Override model.name."),
-    force: bool = typer.Option(False, "--force", help="Overwrite files that have uncommitted edits."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Rewrite files even when they have uncommitted edits (those edits are then only in the rewrite's history)."),
     keep_failed: bool = typer.Option(False, "--keep-failed", help="Write a result that still has errors to <name>.failed.md (never over the source)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Render the prompts, estimate tokens and list the planned calls; call nothing."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Render the prompts, estimate tokens and list the planned calls; call nothing."),
     batch: bool = typer.Option(False, "--batch", help="Submit through the Message Batches API (half price); collect with `authorkit batch collect`."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format of the per-document report (json: one object at the end)."),
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Rewrite documents into another style, keeping their code, numbers and names."""
@@ -39,7 +48,7 @@ def convert(
     if missing:
         raise UsageError(f"no such file: {missing[0]}", hint="give existing Markdown files")
     guide = workspace_guide(ws, to)
-    sources = conv.preflight(ws, [f.resolve() for f in files], force or dry_run)
+    sources = conv.preflight(ws, [f.resolve() for f in files], allow_dirty or dry_run)
 
     if dry_run:
         _convert_dry_run(ws, guide, sources, provider, model, concurrency)
@@ -55,7 +64,7 @@ def convert(
         print(f"submitted batch {info['batch_id']} with {len(sources)} document(s) to the Message Batches API")
         print("follow it with `authorkit batch status`, write the results with `authorkit batch collect`")
         return
-    _convert_run(ws, guide, sources, prov, concurrency, keep_failed)
+    _convert_run(ws, guide, sources, prov, concurrency, keep_failed, as_json=fmt is Format.json)
 
 
 def _convert_dry_run(ws, guide, sources, provider: str, model: Optional[str], concurrency: Optional[int]) -> None:
@@ -94,7 +103,7 @@ def _reference(ws) -> Optional[str]:
     return load_reference(ws)
 
 
-def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_failed: bool) -> None:
+def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_failed: bool, as_json: bool = False) -> None:
     from authorkit import convert as conv
     from authorkit.costs import format_usage
     from authorkit.generate import Generator, ProgressDisplay
@@ -109,7 +118,7 @@ def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_fail
     def on_done(o: "conv.FileOutcome") -> None:
         display.document_done(ws.rel(o.path), o.status)
         line = _outcome_line(ws, o)
-        if not tty:
+        if not tty and not as_json:
             print(line, flush=True)
         reports.append(line)
 
@@ -118,7 +127,9 @@ def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_fail
             ws, sources, guide, gen, keep_failed=keep_failed, on_done=on_done,
             source_style=lambda p, t: (lambda s: None if s == "auto" else s)(ws.style_for(p)),
         )
-    if tty:
+    if as_json:
+        print(json.dumps([_outcome_dict(ws, o) for o in outcomes], ensure_ascii=False, indent=2))
+    elif tty:
         for line in reports:
             print(line)
     total = Usage()
@@ -127,15 +138,31 @@ def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_fail
         if o.result:
             total = total + o.result.usage
             usd += o.result.cost_usd
+        if as_json:
+            continue
         for f in (o.result.errors if o.result else []):
             print(f"  {f.path}:{f.line}: {f.rule}: {f.message}")
         for note in conv.describe_dropped(o):
             print(f"  {ws.rel(o.path)}: {note}")
-    print(format_usage(total, usd))
+    print(format_usage(total, usd), file=sys.stderr if as_json else sys.stdout)
     if any(o.status == "error" for o in outcomes):
         raise typer.Exit(2)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
+
+
+def _outcome_dict(ws, o) -> dict:
+    from authorkit import convert as conv
+
+    r = o.result
+    return {
+        "path": ws.rel(o.path), "status": o.status, "message": o.message or None,
+        "lines_before": o.lines_before, "lines_after": o.lines_after,
+        "written": ws.rel(o.written) if o.written else None,
+        "rounds": r.rounds if r else None, "calls": r.calls if r else 0, "cost_usd": r.cost_usd if r else None,
+        "errors": [f.to_dict() for f in (r.errors if r else [])],
+        "notes": list(conv.describe_dropped(o)),
+    }
 
 
 def _outcome_line(ws, o) -> str:
@@ -159,7 +186,7 @@ def _outcome_line(ws, o) -> str:
 @batch_app.command("status")
 def batch_status(
     batch_id: Optional[str] = typer.Argument(None, help="Batch id (default: the latest of this session)."),
-    provider: str = typer.Option("anthropic", "--provider"),
+    provider: str = typer.Option("anthropic", "--provider", "-p", help="anthropic, or another registered provider."),
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Show whether a submitted batch has finished."""
@@ -178,7 +205,7 @@ def batch_collect(
     batch_id: Optional[str] = typer.Argument(None, help="Batch id (default: the latest of this session)."),
     retry: bool = typer.Option(False, "--retry", help="Resubmit errored or expired requests as a new batch."),
     keep_failed: bool = typer.Option(False, "--keep-failed", help="Write results that fail the check to <name>.failed.md."),
-    provider: str = typer.Option("anthropic", "--provider"),
+    provider: str = typer.Option("anthropic", "--provider", "-p", help="anthropic, or another registered provider."),
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Validate and write the results of a finished batch."""

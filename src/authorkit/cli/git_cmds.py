@@ -191,16 +191,22 @@ def undo(
 def summarize_session(
     session_id: Optional[str] = SessionOption,
     narrative: bool = typer.Option(False, "--narrative", help="Add a short model-written overview (one model call)."),
-    provider: str = typer.Option("anthropic", "--provider", help="Provider for --narrative."),
+    provider: str = typer.Option("anthropic", "--provider", "-p", help="Provider for --narrative."),
     model: Optional[str] = typer.Option(None, "--model", help="Model for --narrative (default: from authorkit.toml)."),
     commit_: bool = typer.Option(False, "--commit", help="Commit the summary file (same rules as `authorkit commit`)."),
     stdout: bool = typer.Option(False, "--stdout", help="Print the summary instead of writing it; the session stays open."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Same as --stdout: print the summary, write nothing, keep the session open."),
     keep_open: bool = typer.Option(False, "--keep-open", help="Write the summary but keep the session open."),
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Write sessions/<date>_<slug>.md from the session record and git, and end the session."""
     from authorkit.summary import summarize
 
+    from authorkit.errors import UsageError
+
+    if dry_run and commit_:
+        raise UsageError("--dry-run and --commit cannot be combined", hint="drop --commit to see the summary, or --dry-run to write and commit it")
+    stdout = stdout or dry_run
     ws = workspace(config)
     s = _session(ws, session_id)
     assert s is not None
@@ -265,7 +271,7 @@ def review(
     base: Optional[str] = typer.Option(None, "--base", help="Git revision holding the old version of FILE (default: HEAD)."),
     fmt: ReviewFormat = typer.Option(ReviewFormat.text, "--format", "-f", help="text, markdown (for a pull-request comment) or json."),
     unified: bool = typer.Option(False, "--unified", "-u", help="Append the plain unified diff."),
-    style: Optional[str] = typer.Option(None, "--style", help="Style of the new version (default: from authorkit.toml, else detected)."),
+    style: Optional[str] = typer.Option(None, "--style", "-s", help="Style of the new version (default: from authorkit.toml, else detected)."),
     old_style: Optional[str] = typer.Option(None, "--old-style", help="Style of the old version (default: detected)."),
     config: Optional[Path] = ConfigOption,
 ) -> None:

@@ -29,9 +29,10 @@ class Kind(str, Enum):
 def init(
     directory: Path = typer.Argument(Path("."), help="The site's root directory."),
     force: bool = typer.Option(False, "--force", help="Replace an existing authorkit.toml."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the config instead of writing it."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the config instead of writing it."),
     templates: bool = typer.Option(False, "--templates", help="Also copy the built-in style guides and prompts into style_guides/ and prompts/ to customise."),
     learn: bool = typer.Option(False, "--learn", help="For a folder no style fits but whose documents share a shape, learn a style guide from them (style_guides/NAME.yaml) and map the folder to it."),
+    claude_code: bool = typer.Option(False, "--claude-code", help="Also add authorkit's hooks to .claude/settings.json and its MCP server to .mcp.json, merged with what they hold (an existing authorkit.toml is then kept)."),
 ) -> None:
     """Detect the site's layout and write a commented authorkit.toml."""
     from authorkit.errors import UsageError
@@ -39,11 +40,20 @@ def init(
 
     if not directory.is_dir():
         raise UsageError(f"not a directory: {directory}", hint="run `authorkit init` at the root of your site")
+    if claude_code:
+        from authorkit.cli.claude_cmds import plan_claude_code, setup_claude_code
+
+        claude = plan_claude_code(directory)  # a broken settings file refuses before anything is written
+        if (directory / "authorkit.toml").exists() and not force:
+            setup_claude_code(claude, dry_run=dry_run)
+            return
     res = init_workspace(directory, force=force, dry_run=dry_run, learn=learn)
     for note in res.notes:
         print(f"  {note}")
     if dry_run:
         print(res.text, end="")
+        if claude_code:
+            setup_claude_code(claude, dry_run=True)
         return
     for name, path, _, _ in (res.survey.learned if res.survey else []):
         print(f"wrote {path} (learned style `{name}`; edit it freely)")
@@ -55,6 +65,8 @@ def init(
         print(f"copied {len(copied)} template(s) to customise: {', '.join(copied) or 'none'}")
         if kept:
             print(f"kept your existing {', '.join(kept)} (use --force to replace them)")
+    if claude_code:
+        setup_claude_code(claude, dry_run=False)
     print("next: `authorkit plan` to see planned items against your pages, `authorkit check` to check them")
 
 
@@ -278,9 +290,9 @@ def draft(
     kind: str = typer.Argument(..., help="poc, article or problem."),
     ref: str = typer.Argument(..., help="The plan item: its number (61) or title words (\"cache aside\")."),
     provider: Optional[str] = typer.Option(None, "--provider", "-p", help="anthropic or scaffold (default: [draft] provider, else anthropic when ANTHROPIC_API_KEY/ANTHROPIC_BASE_URL is set)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name (overrides [model] name)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name (overrides [model] name)."),
     style: Optional[str] = typer.Option(None, "--style", "-s", help="Style guide (default: from [styles] for the destination)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be written; write nothing."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show what would be written; write nothing."),
     force: bool = typer.Option(False, "--force", help="Replace an existing page (never one with uncommitted edits)."),
     keep_failed: bool = typer.Option(False, "--keep-failed", help="Keep a model draft that still fails `check` as <slug>.failed.md (never over the target)."),
     config: Optional[Path] = ConfigOption,
