@@ -167,7 +167,8 @@ def block_reason(result: "FileResult") -> str:
                      f"keeping into the sections the style has.")
     lines.append("Errors:")
     shown = 0
-    for f in errors:
+    listed = [f for f in errors if f.rule != "section-forbidden"]  # named with their lines above
+    for f in listed:
         item = f"- line {f.line}: {_clip(f.message)} [{f.rule}]"
         if f.hint:
             item += f" → {_clip(f.hint)}"
@@ -175,8 +176,8 @@ def block_reason(result: "FileResult") -> str:
             break
         lines.append(item)
         shown += 1
-    if shown < n:
-        lines.append(f"- … and {n - shown} more: run `authorkit check {result.path}` to see them all.")
+    if shown < len(listed):
+        lines.append(f"- … and {len(listed) - shown} more: run `authorkit check {result.path}` to see them all.")
     lines.append(f"The {style} style's full instructions: the authorkit MCP tool `style_guide` "
                  f"(path {result.path}), or `authorkit check --explain {result.path}`.")
     return "\n".join(lines)
@@ -225,8 +226,10 @@ def stop_list(failing: list["FileResult"], *, released: bool, tries: int, limit:
         head = (f"authorkit: stopping with {docs} still failing the style check "
                 f"(stopping was refused {tries} time{'s' * (tries != 1)}):")
     else:
-        head = (f"authorkit: {docs} written in this session fail their style check; fix them before stopping "
-                f"(refusal {tries} of {limit}; after that the session stops with this list):")
+        verb = "fails its" if n == 1 else "fail their"
+        head = (f"authorkit: {docs} written in this session {verb} style check; fix "
+                f"{'it' if n == 1 else 'them'} before stopping (refusal {tries} of {limit}; "
+                f"after that the session stops with this list):")
     lines = [head]
     per_file = max(1, (MAX_LISTED // max(n, 1)))
     for r in failing:
