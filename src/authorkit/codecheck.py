@@ -6,7 +6,14 @@ dialects); `bash -n`; Node's compiler through `js_check.js`). External checkers 
 one `bash` process per call and one long-lived `node` process per Python process, whatever the
 number of blocks. Nothing in a block is ever executed.
 
-Findings: `code-syntax` and `code-placeholder` (errors), at the document line of the problem.
+Findings: `code-syntax` and `code-placeholder`, at the document line of the problem, at most
+one syntax finding per block. How severe they are depends on where the block sits: in a section
+the style guide marks as runnable (`code: strict`) a syntax error or an elision is an error; in
+an illustrative section (`code: illustrative`) a block that does not parse is info. In every
+section, code shown for illustration is recognised before anything is reported: a JSON value or
+object literal shown as data, pseudo-HTTP, tool output (EXPLAIN plans, psql tables, prompts),
+SQL templates and cheat sheets of fragments, function-body excerpts, and SQL of any dialect the
+parsers know. Credential placeholders (`YOUR_API_KEY`) are warnings that name the placeholder.
 Blocks that are not checked (unknown language, output, no Node) are counted in `CodeStats`.
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import configparser
+import difflib
 import json
 import logging
 import os
@@ -22,6 +30,7 @@ import shutil
 import subprocess
 import symtable
 import tempfile
+import textwrap
 import threading
 import tomllib
 from collections import Counter
@@ -89,6 +98,10 @@ class Snippet:
     first_line: int
     check_syntax: bool = True
     check_placeholders: bool = True
+    mode: str = "strict"  # "strict": must run; "illustrative": a failure to parse is info
+    # Lines of the code that follow a ❌ / "wrong" comment inside the block: a deliberate bad
+    # example, not the author's mistake.
+    bad_lines: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,7 @@ class Problem:
     message: str
     hint: str | None = None
     column: int = 1
+    severity: str = "error"
 
 
 @dataclass(frozen=True)
@@ -201,9 +215,48 @@ def block_language(block: CodeBlock, doc: Document | None = None) -> str:
     if canon == "yaml":
         if doc is not None and _named_compose(block, doc):
             return "compose"
-        if "services:" in block.code and re.search(r"^services:\s*$", block.code, re.M):
+        if looks_compose(block.code):
             return "compose"
     return canon
+
+
+_COMPOSE_SERVICE_KEY = re.compile(
+    r"^[ \t]+(?:image|build|ports|depends_on|environment|volumes|command|container_name|healthcheck|restart|networks|extends|<<)[ \t]*:", re.M
+)
+
+
+def looks_compose(code: str) -> bool:
+    """A top-level `services:` mapping whose entries look like containers (image, build,
+    ports…). Other formats have a `services:` key too (Kong's declarative config lists them)."""
+    if "services:" not in code:
+        return False
+    m = re.search(r"^services:[ \t]*$", code, re.M)
+    if m is None:
+        return False
+    for line in code[m.end():].split("\n")[1:]:
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith("- ") or s == "-" or line[:1] not in (" ", "\t"):
+            return False  # a list of services, or nothing under the key
+        break
+    return _COMPOSE_SERVICE_KEY.search(code, m.end()) is not None
+
+
+# Pseudo-HTTP: a request line (`POST /v1/orders`) or a status line, then headers and a body.
+_HTTP_START = re.compile(
+    r"(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(?:/|https?://|\{\{)\S*(?:\s+HTTP/\d(?:\.\d)?)?\s*$|HTTP/\d(?:\.\d)?\s+\d{3}\b"
+)
+# Cassandra CQL in an `sql` block: no CQL parser is installed, so it is skipped, not failed.
+_CQL = re.compile(r"\bKEYSPACE\b|\bCLUSTERING\s+ORDER\b|\bALLOW\s+FILTERING\b|\bUSING\s+TTL\b|\bWITH\s+replication\s*=", re.I)
+
+
+def is_pseudo_http(code: str) -> bool:
+    for line in code.split("\n", 8)[:8]:
+        if not line.strip() or _is_comment(line):
+            continue
+        return _HTTP_START.match(line.strip()) is not None
+    return False
 
 
 def _named_compose(block: CodeBlock, doc: Document) -> bool:
@@ -228,16 +281,48 @@ def _preceding_lines(doc: Document, block: CodeBlock, n: int) -> list[str]:
 
 
 
+_COMMENT_LEADS = ("//", "#", "--", "/*", "<!--", "*", ";")
+
+
+def _is_comment(line: str) -> bool:
+    s = line.strip()
+    return s.startswith(_COMMENT_LEADS) and not s.startswith("#!")
+
+
 def _first_comment(code: str) -> str:
-    for line in code.split("\n", 2)[:2]:
-        s = line.strip()
-        if s.startswith(("//", "#", "--", "/*", "<!--")):
-            return s
-    return ""
+    """The block's leading comments (every comment line before the first line of code)."""
+    out = []
+    for line in code.split("\n", 12)[:12]:
+        if not line.strip():
+            continue
+        if not _is_comment(line):
+            break
+        out.append(line.strip())
+    return " ".join(out)
+
+
+def bad_segments(code: str) -> frozenset[int]:
+    """Code lines (1-based) that follow a ❌ / "wrong" comment inside a block, up to the next
+    comment that is not one (a block that contrasts `-- ❌ …` and `-- ✅ …` in turn)."""
+    low = code.lower()
+    if not any(k in low for k in _BAD_KEYS):
+        return frozenset()
+    out: set[int] = set()
+    bad = False
+    for n, line in enumerate(code.split("\n"), 1):
+        if _is_comment(line):
+            if _marked(BAD_MARK_RE, _BAD_KEYS, line):
+                bad = True
+            elif bad and (_marked(GOOD_MARK_RE, _GOOD_KEYS, line) or not code.split("\n")[n - 2].strip()):
+                bad = False
+        if bad:
+            out.add(n)
+    return frozenset(out)
 
 
 def is_bad_example(doc: Document, block: CodeBlock) -> bool:
-    """Under a ❌ / Wrong / Bad / Anti-pattern marker: may fail to parse and may elide."""
+    """Under a ❌ / Wrong / Bad / Anti-pattern marker (in the line or heading just before the
+    block, or anywhere in its leading comments): may fail to parse and may elide."""
     marks = _preceding_lines(doc, block, 3) + [_first_comment(block.code)]
     # The nearest heading and its parent (an "Anti-patterns" section), never the title.
     chain = [h.text for h in doc.enclosing_headings(block.line) if h.level > 1][:2]
@@ -296,9 +381,23 @@ _PLACEHOLDER_KEYS = ("...", "…", "*/", "your", "replace_me", "replace-me", "re
                      " here", "todo", "implement", "same as", " etc", "omitted", "remaining")
 
 
-def find_placeholders(lang: str, code: str) -> list[tuple[int, str]]:
-    """(line within code, what) for each stand-in that keeps code from running as written."""
-    out: list[tuple[int, str]] = []
+# A comment that elides settings, not code: the file still works without them
+# (`# ... other config ...`, `// ... more fields`).
+_OPTIONAL_ELISION = re.compile(
+    r"\b(?:other|more|additional|remaining|existing|optional|rest of (?:the\s+)?)\s*(?:\w+\s+)?"
+    r"(?:config(?:uration)?s?|settings?|options?|fields?|services?|propert(?:y|ies)|keys?|env(?:ironment)?|variables?|"
+    r"headers?|columns?|rules?|routes?|plugins?|params?|parameters?|entries|values?|items?|rows?)\b",
+    re.I,
+)
+# Config formats run with settings left out: an elision comment there is not an error.
+_CONFIG_LANGS = frozenset({"yaml", "compose", "toml", "ini", "dockerfile"})
+_FILENAME_AFTER = re.compile(r"\.[A-Za-z]{1,5}\b")
+
+
+def find_placeholders(lang: str, code: str) -> list[tuple[int, str, str]]:
+    """(line within code, what, kind) for each stand-in that keeps code from running as
+    written; kind is "elision" (code left out) or "credential" (a value the reader supplies)."""
+    out: list[tuple[int, str, str]] = []
     low = code.lower()
     keys = [k for k in _PLACEHOLDER_KEYS if k in low]
     if not keys:
@@ -311,13 +410,21 @@ def find_placeholders(lang: str, code: str) -> list[tuple[int, str]]:
         if not any(k in line_low for k in keys):
             continue
         found = None
+        kind = "elision"
+        code_part = line
         for mark in styles:
             idx = _comment_start(line, mark)
             if idx >= 0:
+                code_part = line[:idx]
                 body = line[idx + len(mark):].strip().rstrip("*/").strip()
                 if _COMMENT_BODY.match(body):
-                    found = f"elided code `{line.strip()[:60]}`"
+                    if lang in _CONFIG_LANGS or _OPTIONAL_ELISION.search(body):
+                        found = ""  # settings left out: the code still runs
+                    else:
+                        found = f"elided code `{line.strip()[:60]}`"
                     break
+        if found == "":
+            continue
         if not found and block_comments:
             m = re.search(r"/\*\s*(.*?)\s*\*/", line)
             if m and _COMMENT_BODY.match(m.group(1)):
@@ -327,15 +434,18 @@ def find_placeholders(lang: str, code: str) -> list[tuple[int, str]]:
                 if m:
                     found = f"stand-in `{m.group(0)}` instead of real values"
         if not found and lang not in ("yaml", "compose"):
-            m = _BRACKET_ELLIPSIS.search(line)
+            # Only in the code part: `{ ... }` inside a comment describes, it does not elide.
+            m = _BRACKET_ELLIPSIS.search(code_part)
             if m and not (lang == "python" and m.group(1) == "[" and "," in line[m.end():m.end() + 2]):
                 found = f"elided code `{m.group(0)}`"
         if not found:
-            m = _YOUR_TOKEN.search(line)
-            if m:
-                found = f"placeholder value `{m.group(0)}`"
+            for m in _YOUR_TOKEN.finditer(line):
+                if _FILENAME_AFTER.match(line, m.end()):
+                    continue  # `python your_crew.py`: a file the reader names, not a value
+                found, kind = f"placeholder value `{m.group(0)}`", "credential"
+                break
         if found:
-            out.append((n, found))
+            out.append((n, found, kind))
     return out
 
 
@@ -357,6 +467,13 @@ def _comment_start(line: str, mark: str) -> int:
 
 def _check_python(code: str) -> list[tuple[int, int, str]]:
     code = _strip_repl(code)
+    errs = _python_errors(code)
+    if errs and _python_excerpt_ok(code, errs[0][2]):
+        return []
+    return errs
+
+
+def _python_errors(code: str) -> list[tuple[int, int, str]]:
     try:
         # Python's own parser, without building AST objects (about 40% cheaper than ast.parse);
         # the symbol table also catches what the interpreter rejects before running anything
@@ -367,6 +484,22 @@ def _check_python(code: str) -> list[tuple[int, int, str]]:
     except ValueError as exc:  # null bytes
         return [(1, 1, str(exc))]
     return []
+
+
+_EXCERPT_ERRORS = re.compile(r"outside (?:async )?function|outside loop|unexpected indent|not properly in loop|asynchronous comprehension outside")
+
+
+def _python_excerpt_ok(code: str, msg: str) -> bool:
+    """A function-body or method excerpt (a top-level `return`, an indented `def`): valid when
+    read as the body of a function, which is what the reader is shown."""
+    if not _EXCERPT_ERRORS.search(msg):
+        return False
+    body = textwrap.dedent(code)
+    if not _python_errors(body):
+        return True
+    wrapped = "async def _excerpt():\n" + textwrap.indent(body, "    ", lambda l: True) + "\n    pass\n"
+    wrapped = "for _ in ():\n" + textwrap.indent(wrapped, "    ", lambda l: True)
+    return not _python_errors(wrapped)
 
 
 def _strip_repl(code: str) -> str:
@@ -393,8 +526,46 @@ def _check_json(code: str) -> list[tuple[int, int, str]]:
     try:
         json.loads(code)
     except json.JSONDecodeError as exc:
+        if _json_shown_as_data(code):
+            return []
         return [(exc.lineno, exc.colno, exc.msg)]
     return []
+
+
+# `...` / `…` standing for "more of the same" where a value or member would be: at the start
+# of a line or after `[`, `{`, `,` or `:`, and before `,`, a closing bracket or the line's end.
+# Spread (`...items`) is followed by a name and never matches.
+_DATA_ELISION = re.compile(r"(?:(?<=[\[{,:(])|(?<=^)|(?<=\s))(?:\.\.\.|…)(?=\s*(?:[,\]})]|$|//|#))", re.M)
+_JSON_LINE_COMMENT = re.compile(r"^\s*(?://|#).*$|\s+//[^\"\n]*$", re.M)
+_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+
+
+def strip_data_elisions(code: str) -> str:
+    """The block with `...` elisions and comments removed and trailing commas dropped."""
+    text = _DATA_ELISION.sub("", code)
+    text = _JSON_LINE_COMMENT.sub("", text)
+    text = re.sub(r",(\s*,)+", ",", text)
+    return _TRAILING_COMMA.sub(r"\1", text)
+
+
+def _json_shown_as_data(code: str) -> bool:
+    """JSON with `...` for "more of the same", comments, or one value per line (JSON Lines):
+    a value shown to the reader, complete where it matters."""
+    if "..." in code or "…" in code or "//" in code or "#" in code:
+        try:
+            json.loads(strip_data_elisions(code))
+            return True
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    lines = [l for l in code.split("\n") if l.strip()]
+    if len(lines) > 1:
+        try:
+            for l in lines:
+                json.loads(l)
+            return True
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    return False
 
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -710,39 +881,101 @@ def _first_word(text: str) -> str:
     return m.group(0) if m else ""
 
 
+# Dialects a plain `sql` block is tried in before a statement is called wrong: PostgreSQL by
+# its own grammar (pglast), the rest by sqlglot.
+SQL_DIALECTS = ("postgres", "mysql", "sqlite", "clickhouse", "duckdb", "tsql", "oracle", "snowflake", "bigquery")
+_DIALECT_NAMES = {
+    "postgres": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite", "clickhouse": "ClickHouse", "duckdb": "DuckDB",
+    "tsql": "T-SQL", "oracle": "Oracle", "snowflake": "Snowflake", "bigquery": "BigQuery",
+}
+# Syntax templates and fragments: optional parts in brackets (`[PARTITION BY …]`), choices
+# (`ASC | DESC`, `{ A | B }`), `<name>` slots, `...` for "more of the same".
+_SQL_TEMPLATE = re.compile(
+    r"\[\s*(?:[A-Z_]{2,}|,)|\{\s*\w+\s*\||\b[A-Z]{2,}\s*\|\s*[A-Z]{2,}\b|<[a-z][a-z_ ]*[a-z]>|\.\.\.|…"
+)
+
+
 def _check_sql(code: str, dialect: str = "postgres") -> list[tuple[int, int, str]]:
+    code = strip_sql_output(code)
     if dialect == "postgres" and "\\" not in code and not _psql_only(code) and _pg_verdict(code) is None:
         return []  # the whole block is valid PostgreSQL: nothing to split and locate
     stmts, errors = _split_sql(code)
     if errors:
-        return errors[:3]  # lexical errors are certain; parsing on would only add noise
+        return errors[:1]  # lexical errors are certain; parsing on would only add noise
+    order = (dialect,) + tuple(d for d in SQL_DIALECTS if d != dialect)
     for st in stmts:
         word = _first_word(st.text)
-        lead = st.text.lstrip()
         if not word:
-            if lead and not lead.startswith("("):
-                errors.append((st.start_line, 1, f"not an SQL statement: `{lead.split()[0][:30]}`"))
-            continue
+            continue  # a fragment (`|| ' '`, `* FROM t`) shown on its own
         if word.upper() not in SQL_STATEMENT_WORDS:
-            errors.append((st.start_line, 1, f"unknown SQL statement `{word}`"))
+            close = difflib.get_close_matches(word.upper(), SQL_STATEMENT_WORDS, 1, 0.8)
+            if close:
+                errors.append((st.start_line, 1, f"unknown SQL statement `{word}` (did you mean {close[0]}?)"))
+            # Otherwise a clause or expression shown on its own line (`SUM(x) OVER (...)`):
+            # a cheat sheet of fragments, not a statement that fails.
             continue
-        if dialect == "postgres":
-            # PostgreSQL's own grammar (libpg_query, through pglast) parses every statement
-            # type, functions and DO blocks included; only psql's own syntax is left out.
-            if _psql_only(st.text):
-                continue
-            verdict = _pg_verdict(st.text.strip("\n"))
-        else:
+        if _psql_only(st.text):
+            continue  # psql's own syntax: not SQL
+        text = st.text.strip("\n")
+        if dialect != "postgres":
             body = re.sub(r"--[^\n]*|/\*.*?\*/", lambda m: " " * len(m.group(0)) if "\n" not in m.group(0) else "\n" * m.group(0).count("\n"), st.text, flags=re.S)
             if not _SQL_TRUSTED.match(body.strip()) or _SQL_UNTRUSTED_BITS.search(body):
-                continue
-            verdict = _sqlglot_verdict(st.text.strip("\n"), dialect)
-        if verdict:
-            rel, col, desc = verdict
+                continue  # sqlglot is judged only where it is reliable
+        first = None
+        for d in order:
+            verdict = _pg_verdict(text) if d == "postgres" else _sqlglot_verdict(text, d)
+            if verdict is None:
+                break
+            first = first or verdict
+        else:
+            if first is None or _SQL_TEMPLATE.search(re.sub(r"'(?:[^']|'')*'", "''", text)):
+                continue  # a syntax template, not a statement
+            rel, col, desc = first
             lead_nl = len(st.text) - len(st.text.lstrip("\n"))
-            # sqlglot counts lines from the stripped statement text.
-            errors.append((st.text_line + lead_nl + rel - 1, col, desc))
+            tried = ", ".join(_DIALECT_NAMES[d] for d in order)
+            errors.append((st.text_line + lead_nl + rel - 1, col, f"{desc} (tried {tried})"))
     return errors
+
+
+# Tool output pasted into an SQL block: EXPLAIN plans, psql and MySQL result tables, command
+# tags and messages. Such lines are blanked (lines keep their numbers) before parsing.
+_SQL_OUTPUT_LINE = re.compile(
+    r"^\s*(?:QUERY PLAN\s*$|-{3,}[-+]*\s*$|\+-[-+]+\+?\s*$|\(\d+ rows?\)\s*$|\|.*\|\s*$"
+    r"|(?:->\s+)?(?:Seq Scan|Parallel Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan|Bitmap Index Scan|Hash Join|"
+    r"Hash Right Join|Hash Left Join|Hash|Nested Loop|Merge Join|Sort|Aggregate|HashAggregate|GroupAggregate|Limit|"
+    r"Append|Merge Append|Gather(?: Merge)?|Materialize|Subquery Scan|CTE Scan|Result|Unique|WindowAgg|"
+    r"Partial \w+|Finalize \w+|Memoize|Incremental Sort|Function Scan|Values Scan|BitmapOr|BitmapAnd|LockRows|"
+    r"ModifyTable|Insert on|Update on|Delete on)\b(?:.*\(cost=|.*\(actual|\s+(?:on|using)\s+\w.*|\s*$)"
+    r"|->\s+\w.*"
+    r"|(?:Planning|Execution) Time:.*|(?:Planning|Execution):\s*$"
+    r"|(?:Sort Key|Sort Method|Filter|Index Cond|Recheck Cond|Hash Cond|Merge Cond|Join Filter|Rows Removed by \w+|"
+    r"Buffers|Heap Blocks|Output|Workers Planned|Workers Launched|Group Key|Subplans Removed|Worker \d+|Batches|"
+    r"Memory Usage|Heap Fetches|JIT|Presorted Key|Cache Key|Cache Mode|Hits|Planned Partitions|Partitions|"
+    r"Time|Timing|NOTICE|ERROR|DETAIL|HINT|WARNING|LINE \d+|Query OK|Records|Rows matched):.*"
+    r"|.*\(cost=\d.*|.*\(actual (?:time|rows)=.*"
+    r"|(?:INSERT \d+ \d+|UPDATE \d+|DELETE \d+|SELECT \d+|COPY \d+|Empty set.*|\d+ rows? in set.*|Query OK.*)\s*$"
+    r"|(?:[^|;'\n]*\s\|\s)+[^|;'\n]*$)"
+)
+# Prompts of interactive SQL shells: `db=# `, `db=> `, `db-# `, `mysql> `, `sqlite> `.
+_SQL_PROMPT = re.compile(r"^\s*(?:[\w-]+[=\-(][#>]|mysql>|sqlite>|MariaDB \[[^\]]*\]>|->)\s?")
+
+
+def strip_sql_output(code: str) -> str:
+    """An SQL block as the statements it holds: output lines blanked; in a prompt session
+    only the prompt lines (and their continuations) are kept, without the prompt."""
+    lines = code.split("\n")
+    if any(re.match(r"^\s*(?:[\w-]+=[#>]|mysql>|sqlite>)\s", l) for l in lines):
+        out = []
+        for l in lines:
+            m = _SQL_PROMPT.match(l)
+            out.append(l[m.end():] if m else "")
+        return "\n".join(out)
+    if not any(_SQL_OUTPUT_LINE.match(l) for l in lines if l.strip()):
+        return code
+    return "\n".join("" if l.strip() and not l.lstrip().startswith("--") and _SQL_OUTPUT_LINE.match(l) and not _SQL_STATEMENT_START.match(l) else l for l in lines)
+
+
+_SQL_STATEMENT_START = re.compile(r"^\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|EXPLAIN)\s", re.I)
 
 
 # psql variables (:name, :'name') and COPY … FROM STDIN data are psql's, not SQL's.
@@ -996,7 +1229,7 @@ class _NodeChecker:
 _NODES = [_NodeChecker()]
 
 
-def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, str]], str | None]] | None:
+def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, str]], str | None, bool]] | None:
     """Compile every (lang, code) in Node. None when Node is not installed; a block Node could
     not answer for is skipped with the reason."""
     node = shutil.which("node")
@@ -1011,14 +1244,16 @@ def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, 
     except json.JSONDecodeError:
         results = None
     if results is None:
-        return [([], "the Node checker did not answer (it crashed or timed out)") for _ in blocks]
-    out: list[tuple[list[tuple[int, int, str]], str | None]] = [([], None) for _ in blocks]
+        return [([], "the Node checker did not answer (it crashed or timed out)", False) for _ in blocks]
+    out: list[tuple[list[tuple[int, int, str]], str | None, bool]] = [([], None, False) for _ in blocks]
     for r in results:
         i = r["id"]
         if "skipped" in r:
-            out[i] = ([], r["skipped"])
+            out[i] = ([], r["skipped"], False)
         elif not r.get("ok"):
-            out[i] = ([(max(int(r.get("line") or 1), 1), int(r.get("col") or 1), r.get("message", "syntax error"))], None)
+            out[i] = ([(max(int(r.get("line") or 1), 1), int(r.get("col") or 1), r.get("message", "syntax error"))], None, False)
+        else:
+            out[i] = ([], None, bool(r.get("data")))
     return out
 
 
@@ -1052,11 +1287,21 @@ def _threads() -> ThreadPoolExecutor:
     return _POOL[0][1]
 
 
+def _in_process(lang: str, code: str) -> list[tuple[int, int, str]]:
+    try:
+        return _IN_PROCESS[lang](code)
+    except RecursionError:
+        # A parser that recurses per bracket (json, tomllib) gives up on deep nesting: a
+        # finding for this block, never the end of the whole check.
+        return [(1, 1, "nested too deeply to parse (hundreds of open brackets)")]
+
+
 def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[str | None]]:
     """Problems per snippet, and per snippet the reason it was skipped (None when checked)."""
     problems: list[list[Problem]] = [[] for _ in snippets]
     skipped: list[str | None] = [None] * len(snippets)
     raw: list[list[tuple[int, int, str]]] = [[] for _ in snippets]
+    data: set[int] = set()  # blocks that are a value shown as data (JSON, object literal)
     shell_idx, js_idx = [], []
     for i, sn in enumerate(snippets):
         if sn.lang not in SUPPORTED:
@@ -1075,7 +1320,7 @@ def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[s
     node_future = pool.submit(_run_node, [(snippets[i].lang, snippets[i].code) for i in js_idx]) if js_idx else None
     for i, sn in enumerate(snippets):
         if sn.check_syntax and sn.lang in _IN_PROCESS and skipped[i] is None:
-            raw[i] = _IN_PROCESS[sn.lang](sn.code)
+            raw[i] = _in_process(sn.lang, sn.code)
     bash_results = bash_future.result() if bash_future else []
     node_results = node_future.result() if node_future else None
     for i, errs in zip(shell_idx, bash_results):
@@ -1086,25 +1331,41 @@ def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[s
             if res is None:
                 skipped[i] = "node is not installed"
             else:
-                raw[i], skipped[i] = res[k]
+                raw[i], skipped[i], is_data = res[k]
+                if is_data:
+                    data.add(i)
     for i, sn in enumerate(snippets):
         if skipped[i]:
             continue
+        strict = sn.mode == "strict"
         placeholder_lines: set[int] = set()
         if sn.check_placeholders:
-            for ln, what in find_placeholders(sn.lang, sn.code):
+            for ln, what, kind in find_placeholders(sn.lang, sn.code):
                 placeholder_lines.add(ln)
+                if not strict or ln in sn.bad_lines:
+                    continue  # an illustration or a deliberate bad example may leave things out
+                if kind == "elision" and (i in data or sn.lang == "json"):
+                    continue  # `[...]` in a value shown as data: "more of the same"
+                if kind == "credential":
+                    problems[i].append(Problem(
+                        "code-placeholder", sn.first_line + ln - 1, f"{what}: the reader must supply this value",
+                        "say in the text what to put there, or read it from an environment variable", severity="warning",
+                    ))
+                    continue
                 problems[i].append(Problem(
                     "code-placeholder", sn.first_line + ln - 1, f"placeholder in {sn.lang} code: {what}",
                     "write the complete code: readers copy it and run it as it stands",
                 ))
-        for ln, col, msg in raw[i]:
+        # One syntax finding per block: after the first error a parser's complaints are echoes.
+        for ln, col, msg in raw[i][:1]:
             ln = min(max(ln, 1), max(sn.code.count("\n") + 1, 1))
-            if ln in placeholder_lines:
-                continue  # the placeholder finding already explains this line
+            if ln in placeholder_lines or ln in sn.bad_lines:
+                continue  # explained by the placeholder, or a deliberate bad example
             problems[i].append(Problem(
                 "code-syntax", sn.first_line + ln - 1, f"{_LANG_NAMES.get(sn.lang, sn.lang)} syntax error: {msg}",
-                "fix the code, or mark a deliberate bad example with ❌", col,
+                "fix the code, or mark a deliberate bad example with ❌" if strict
+                else "an illustration need not run; if readers should run it, fix it or move it into the build",
+                col, severity="error" if strict else "info",
             ))
     return problems, skipped
 
@@ -1123,13 +1384,16 @@ def document_snippets(doc: Document, modes: dict[int, str]) -> tuple[list[tuple[
     lenient = 0
     bad: set[int] = set()
     for b in doc.code_blocks:
-        if not b.fenced:
-            continue
+        if not b.fenced or not getattr(b, "closed", True):
+            continue  # an unclosed fence is reported as such; its extent is unknown
         mode = modes.get(b.line, "strict")
         if mode == "output":
             continue
         lang = block_language(b, doc)
-        if not lang:
+        if not lang or is_pseudo_http(b.code):
+            continue
+        if lang.startswith("sql") and _CQL.search(b.code):
+            skipped.append((b, "cql", "Cassandra CQL: no CQL parser installed"))
             continue
         if lang not in SUPPORTED:
             skipped.append((b, lang, _SKIP_REASONS.get(lang, "no checker for this language")))
@@ -1142,7 +1406,9 @@ def document_snippets(doc: Document, modes: dict[int, str]) -> tuple[list[tuple[
             lenient += 1
         illustration = _is_good_half_of_pair(doc, b, bad)
         out.append((b, Snippet(lang, b.code, b.first_code_line, check_syntax=not relaxed,
-                               check_placeholders=not relaxed and not illustration)))
+                               check_placeholders=not relaxed and not illustration,
+                               mode="illustrative" if mode == "illustrative" else "strict",
+                               bad_lines=bad_segments(b.code))))
     return out, skipped, lenient
 
 
@@ -1171,7 +1437,7 @@ def check_documents(
             st.checked[s.lang] += 1
             st.doc_checked.setdefault(d, Counter())[s.lang] += 1
         for p in probs:
-            findings[d].append(Finding(p.rule, Severity.ERROR, p.line, p.message, p.hint, p.column))
+            findings[d].append(Finding(p.rule, Severity.parse(p.severity), p.line, p.message, p.hint, p.column))
     _LAST_STATS = st
     return findings
 
@@ -1181,7 +1447,7 @@ def check_files(paths: Iterable[tuple[str, str]]) -> dict[str, list[Problem]]:
     named: list[tuple[str, Snippet]] = []
     for name, text in paths:
         lang = lang_for_filename(name)
-        if lang == "yaml" and re.search(r"^services:\s*$", text, re.M):
+        if lang == "yaml" and looks_compose(text):
             lang = "compose"
         if lang:
             named.append((name, Snippet(lang, text, 1)))

@@ -38,6 +38,7 @@ class CodeBlock:
     lang: str  # first word of the info string, lower-cased ('' when none)
     code: str
     fenced: bool = True
+    closed: bool = True  # False: the fence is never closed (see _parse_fenced_code)
 
     @property
     def first_code_line(self) -> int:
@@ -180,8 +181,10 @@ class Document:
 # --- heading normalisation -------------------------------------------------------------
 
 _KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_HTML_TAG = re.compile(r"<[^>]+>")
+# Neither part can run past the next opening bracket, so each `[` / `(` / `<` is scanned once
+# and a heading of thousands of unclosed `![` stays linear (a link label holds no `[`).
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
+_HTML_TAG = re.compile(r"<[^<>]+>")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _EMPH = re.compile(r"(\*\*|__|\*|_|`|~~)")
 _NUMBERING = re.compile(
@@ -296,6 +299,23 @@ def _closing_fence(char: str, length: int) -> re.Pattern[str]:
     return re.compile("\n {0,3}" + re.escape(char) + "{" + str(length) + ",}[ \t]*(?:\n|$)")
 
 
+# Whether unclosed fences are recovered from (CommonMark would run the block on); a test
+# switches it off to compare the parser's other shortcuts with mistune's own tokens.
+RECOVER_UNCLOSED = [True]
+
+
+@lru_cache(maxsize=64)
+def _opening_fence(char: str, length: int) -> re.Pattern[str]:
+    # A fence with an info string cannot close a block: inside a block it is the next block's opening.
+    info = r"[^`\s][^`\n]*" if char == "`" else r"[^\s][^\n]*"
+    return re.compile("\n {0,3}" + re.escape(char) + "{" + str(length) + ",}[ \t]*" + info + "(?=\n)")
+
+
+# A section heading after a blank line, inside a block that is never closed: where the prose
+# resumes. Code comments rarely start with `## ` followed by a capital or a digit.
+_BODY_HEADING = re.compile(r"\n\n(?=#{2,6} +[\w*\"'`\[(\u00a0-\U0010ffff])")
+
+
 @lru_cache(maxsize=16)
 def _fence_indent(n: int) -> re.Pattern[str]:
     return re.compile("^ {0,%d}" % n, re.M)
@@ -309,13 +329,29 @@ def _parse_fenced_code(block: Any, m: re.Match[str], state: BlockState) -> int |
         return None  # a backtick fence's info string cannot hold a backtick: not a fence
     body_start = m.end() + 1
     close = _closing_fence(marker[0], len(marker)).search(state.src, m.end())
-    if close is None:
-        code, end = state.src[body_start:], state.cursor_max
+    limit = close.start() if close is not None else len(state.src)
+    # A fence that is never closed runs into the next block's opening fence (```bash), which
+    # CommonMark reads as code, and every block after it turns inside out. The block is ended
+    # before that opening fence, or before a section heading, and marked unclosed, so the
+    # rest of the document parses as written and one finding names the fence.
+    opener = _opening_fence(marker[0], len(marker)).search(state.src, m.end(), limit) if RECOVER_UNCLOSED[0] else None
+    closed = opener is None and close is not None
+    if not RECOVER_UNCLOSED[0] and close is None:
+        code, end, closed = state.src[body_start:], state.cursor_max, True
+    elif not closed:
+        cut = _BODY_HEADING.search(state.src, m.end(), opener.start() if opener else limit)
+        stop = cut.start() if cut else opener.start() if opener else None
+        if stop is not None:
+            code, end = state.src[body_start : stop + 1], stop + 1
+        else:
+            code, end = state.src[body_start:], state.cursor_max
     else:
-        code, end = state.src[body_start : close.start() + 1], close.end()
+        code, end = state.src[body_start : close.start() + 1], close.end()  # type: ignore[union-attr]
     if indent and code:
         code = _fence_indent(len(indent)).sub("", code)
     token: dict[str, Any] = {"type": "block_code", "raw": code, "style": "fenced", "marker": marker}
+    if not closed:
+        token["unclosed"] = True
     if info:
         token["attrs"] = {"info": unescape_char(info).strip()}
     state.append_token(token)
@@ -413,7 +449,9 @@ def _collect(tok, src, pos, end, line_of, headings, blocks, tables, top: bool) -
             last = first + max(code_lines - 1, 0)
         lang = info.split()[0].lower() if info else ""
         lang = lang.split("{")[0].split(",")[0]
-        blocks.append(CodeBlock(first, last, info, lang, code, fenced))
+        if tok.get("unclosed"):
+            last = first + code.count("\n")
+        blocks.append(CodeBlock(first, last, info, lang, code, fenced, not tok.get("unclosed")))
     elif t == "table":
         start = _skip_blank(src, pos)
         header: tuple[str, ...] = ()

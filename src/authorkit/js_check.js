@@ -80,7 +80,31 @@ function check(block) {
     }
   }
   const err = checkJs(code);
-  return err ? Object.assign({ id: block.id }, err) : { id: block.id, ok: true };
+  if (!err) return { id: block.id, ok: true };
+  if (shownAsData(code)) return { id: block.id, ok: true, data: true };
+  return Object.assign({ id: block.id }, err);
+}
+
+// A JSON response or an object literal shown as a value (`{ "error": { … } }`), often with
+// `...` for "more of the same": it parses as an expression once the elisions are dropped.
+const ELISION = /(^|[\[{,:(\s])(?:\.\.\.|…)(?=\s*(?:[,\]})]|$|\/\/))/gm;
+function shownAsData(code) {
+  const body = code.replace(/^\s*\/\/.*$/gm, '').trim();
+  if (!/^[\[{]/.test(body)) return false;
+  const stripped = code.replace(ELISION, '$1').replace(/,(\s*,)+/g, ',');
+  for (const text of [code, stripped]) {
+    try {
+      vm.compileFunction('return (\n' + text + '\n);', [], { filename: 'block.js' });
+      return true;
+    } catch (e) { /* not a value */ }
+  }
+  // Several values one after another (a request body, then the response).
+  try {
+    vm.compileFunction('return [\n' + stripped.replace(/\n\s*\n(?=\s*[\[{])/g, '\n,\n') + '\n];', [], { filename: 'block.js' });
+    return true;
+  } catch (e) {
+    return false;
+  }
 }
 
 // One request per line (a JSON array of blocks), one JSON line back per request, until stdin

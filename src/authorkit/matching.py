@@ -182,7 +182,7 @@ def _special_rule(guide: StyleGuide, norm: str) -> int | None:
     if key not in _SPECIAL:
         _pin(guide.sections)
         _SPECIAL[key] = next(
-            (ri for ri, r in enumerate(guide.section_rules) if r.code != "strict" and rule_score(norm, r, guide.fuzzy_threshold) > 0),
+            (ri for ri, r in enumerate(guide.section_rules) if r.code in _SPECIAL_MODES and rule_score(norm, r, guide.fuzzy_threshold) > 0),
             None,
         )
     return _SPECIAL[key]
@@ -193,6 +193,66 @@ class Match:
     section: Section
     rule: SectionRule | None
     score: float
+
+    @property
+    def renamed(self) -> bool:
+        """Matched by similarity, not by a name the style knows: a rename to report."""
+        return self.rule is not None and 0 < self.score < 0.95
+
+
+_STOPWORDS = frozenset("the a an this it its it's you you'll your we we'll our what why how to of and is are by for in on with".split())
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=65536)
+def _stems(norm: str) -> frozenset[str]:
+    return frozenset(w[:5] for w in _WORD.findall(norm) if w not in _STOPWORDS and len(w) > 2)
+
+
+def _rename_score(norm: str, rule: SectionRule) -> float:
+    """How much a heading looks like a renamed `rule`: the best similarity to one of its
+    names, or 0.6 when they share a significant word ("Building It" and "Step-by-Step Build")."""
+    best = 0.0
+    mine = _stems(norm)
+    for alias in rule.headings:
+        a = _alias_norm(alias)
+        for v in _variants(norm):
+            best = max(best, _ratio(v, a))
+        if mine & _stems(a):
+            best = max(best, 0.6)
+    return best
+
+
+def resolve_renames(doc: Document, guide: StyleGuide, matches: list[Match]) -> list[Match]:
+    """Required sections no heading names, matched to the unknown heading that stands where
+    the section belongs and looks most like it (similarity at least 0.6). Such a section counts
+    as present, with a score below 0.95 so that it is reported as renamed."""
+    rules = guide.section_rules
+    found = {m.rule.id: i for i, m in enumerate(matches) if m.rule is not None}
+    missing = [r for r in rules if r.required and r.id not in found]
+    if not missing:
+        return matches
+    out = list(matches)
+    for r in missing:
+        idx = rules.index(r)
+        lo, hi = -1, len(out)
+        if r.ordered:
+            before = [found[x.id] for x in rules[:idx] if x.id in found and x.ordered]
+            after = [found[x.id] for x in rules[idx + 1 :] if x.id in found and x.ordered]
+            lo = max(before) if before else -1
+            hi = min(after) if after else len(out)
+        best, best_i = 0.0, -1
+        for i in range(lo + 1, hi):
+            m = out[i]
+            if m.rule is not None or forbidden_match(guide, m.section.heading.norm, m.section.heading.level) is not None:
+                continue
+            sc = _rename_score(m.section.heading.norm, r)
+            if sc > best:
+                best, best_i = sc, i
+        if best >= 0.6:
+            out[best_i] = Match(out[best_i].section, r, min(best, 0.9))
+            found[r.id] = best_i
+    return out
 
 
 def match_sections(doc: Document, guide: StyleGuide) -> list[Match]:
@@ -229,20 +289,31 @@ def match_sections(doc: Document, guide: StyleGuide) -> list[Match]:
     return out
 
 
+_SPECIAL_MODES = ("sketch", "problem", "output")
+
+
 def code_modes(doc: Document, guide: StyleGuide | None, matches: list[Match] | None = None) -> dict[int, str]:
-    """Opening-fence line -> the code mode of the section the block sits in."""
+    """Opening-fence line -> the code mode of the section the block sits in: the matched
+    rule's `code`, else the guide's `code_default` (blocks left out are strict)."""
     if guide is None:
         return {}
     matches = matches if matches is not None else match_sections(doc, guide)
+    default = guide.code_default
     modes: dict[int, str] = {}
+    if default != "strict":
+        modes = {b.line: default for b in doc.code_blocks}
     for m in matches:
-        if m.rule is None or m.rule.code == "strict":
+        mode = default if m.rule is None else (m.rule.code or default)
+        if mode == default:
             continue
         for b in doc.code_in(m.section.start, m.section.end):
-            modes[b.line] = m.rule.code
-    # The same sections often appear one level down ("### Expected Output" under "## Run It");
-    # their mode applies there too.
-    if doc.code_blocks and any(r.code != "strict" for r in guide.section_rules):
+            if mode == "strict":
+                modes.pop(b.line, None)
+            else:
+                modes[b.line] = mode
+    # Output, sketches and bad examples often appear one level down ("### Expected Output"
+    # under "## Run It"); their mode applies there too.
+    if doc.code_blocks and any(r.code in _SPECIAL_MODES for r in guide.section_rules):
         for idx, h in enumerate(doc.headings):
             if h.level <= guide.section_level:
                 continue
@@ -251,5 +322,6 @@ def code_modes(doc: Document, guide: StyleGuide | None, matches: list[Match] | N
                 continue
             end = doc.heading_ends()[idx]
             for b in doc.code_in(h.line, end):
-                modes.setdefault(b.line, guide.section_rules[hit].code)
+                if modes.get(b.line, "strict") in ("strict", "illustrative"):
+                    modes[b.line] = guide.section_rules[hit].code  # type: ignore[assignment]
     return modes

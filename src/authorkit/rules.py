@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from authorkit.document import Document, LineIndex, Section, parse, step_number
 from authorkit.findings import Finding, Severity, sort_key
-from authorkit.matching import Match, code_modes, forbidden_match, match_sections
+from authorkit.matching import Match, code_modes, forbidden_match, match_sections, resolve_renames
 from authorkit.styleguide import (
     ChecklistElement,
     CodeElement,
@@ -29,6 +29,7 @@ RULES: dict[str, str] = {
     "title-format": "the title does not follow the style's title rule",
     "title-multiple": "more than one level-1 heading",
     "section-missing": "a required section is missing",
+    "section-renamed": "a section under a name the style does not use (checked as the section it stands for)",
     "section-forbidden": "a section the style forbids (e.g. engagement hooks in a tutorial)",
     "section-order": "a section is out of the style's order",
     "section-unknown": "a section the style does not know where none is allowed",
@@ -54,6 +55,7 @@ RULES: dict[str, str] = {
     "file-too-large": "the file is larger than the document size limit",
     "file-unreadable": "the file cannot be read (permissions, broken or looping symlink)",
     "style-unknown": "no style guide could be chosen for the file",
+    "code-fence-unclosed": "a code fence is opened and never closed",
     "code-syntax": "a code block does not parse in its language",
     "code-placeholder": "a code block elides code (`// ...`, `your-api-key`, …)",
 }
@@ -286,6 +288,14 @@ def _check_structure(ctx: _Ctx, guide: StyleGuide, matches: list[Match]) -> None
             hint = r.hint or f"add a `{heading}` section {where}"
             ctx.add("section-missing", "error", line, f"missing required section “{r.headings[0]}”", hint)
 
+    # Renamed sections: checked as the section they stand for, reported where they are.
+    for m in matches:
+        if m.renamed and m.rule is not None:
+            want = "#" * m.section.heading.level + " " + m.rule.headings[0]
+            ctx.add("section-renamed", "warning", m.section.start,
+                    f"“{m.section.heading.text}” is not a {guide.name} section name: did you mean `{want}`?",
+                    f"rename the heading to `{want}`; it is checked as that section meanwhile")
+
     # Order: matched, ordered rules must appear in guide order.
     pos = {r.id: i for i, r in enumerate(rules)}
     last: Match | None = None
@@ -377,7 +387,15 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
                     hit = (n, m.group(1))
                     break
             if hit is None:
-                ctx.add("element-field", sev, anchor, el.message or f"{where} has no “{el.label}” line", f"add a line `**{el.label}**: …`")
+                elsewhere = None
+                if sec is not None and el.scope != "document":
+                    elsewhere = next((n for n, ln in ctx.prose(1, ctx.doc.line_count) if rx.match(ln)), None)
+                if elsewhere is not None:
+                    ctx.add("element-field", sev, anchor,
+                            el.message or f"`{el.label}` is at line {elsewhere}, outside {_plain(where)}",
+                            f"move the `**{el.label}**: …` line into {_plain(where)}")
+                else:
+                    ctx.add("element-field", sev, anchor, el.message or f"{where} has no “{el.label}” line", f"add a line `**{el.label}**: …`")
             elif el.value_pattern and not re.search(el.value_pattern, hit[1], re.I):
                 ctx.add("element-field", sev, hit[0], f"“{el.label}” value “{hit[1].strip()}” does not match the expected form", f"expected /{el.value_pattern}/")
         elif isinstance(el, TableElement):
@@ -440,6 +458,10 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
             elif not el.must and m:
                 line = start + text.count("\n", 0, m.start())
                 ctx.add("element-regex", sev, line, el.message or f"{where} contains “{m.group(0)[:60]}”, which the style forbids")
+
+
+def _plain(where: str) -> str:
+    return where.strip("“”")
 
 
 def _is_metrics_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> bool:
@@ -534,7 +556,12 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
             ctx.add("placeholder", "error", n, f"placeholder “{doc.lines[n - 1].strip()}”", "write the content it stands for")
     for b in doc.code_blocks:
         mode = modes.get(b.line, "strict")
-        if mode in ("sketch", "output", "problem"):
+        if not b.closed:
+            fence = doc.lines[b.line - 1].strip() if b.line <= doc.line_count else "```"
+            ctx.add("code-fence-unclosed", "error", b.line, f"code fence `{fence[:40]}` opened here, never closed",
+                    "add the closing fence (```) right after the block's last line of code")
+            continue
+        if mode in ("sketch", "output", "problem", "illustrative"):
             continue
         body = b.code.strip()
         # The first line decides for almost every block, before the whole block is split.
@@ -560,6 +587,7 @@ def check_document(doc: Document, guide: StyleGuide | None, *, code_checks: bool
     modes: dict[int, str] = modes_out if modes_out is not None else {}
     if guide is not None:
         matches = matches if matches is not None else match_sections(doc, guide)
+        matches = resolve_renames(doc, guide, matches)
         modes.update(code_modes(doc, guide, matches))
         _check_title(ctx, guide)
         _check_forbidden(ctx, guide)

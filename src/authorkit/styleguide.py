@@ -136,9 +136,11 @@ class SectionRule(_Strict):
     repeat: bool = False
     lines: LineRange | None = None
     elements: list[Element] = []
-    # How code blocks here are treated by the code checks: "strict" must run, "sketch"
-    # may elide (Extend It ideas), "problem" holds deliberate bad examples.
-    code: Literal["strict", "sketch", "problem", "output"] = "strict"
+    # How code blocks here are treated by the code checks: "strict" must run (every error is
+    # an error), "illustrative" shows code (a block that does not parse is info), "sketch"
+    # may elide (Extend It ideas), "problem" holds deliberate bad examples, "output" is not
+    # code. Unset: the guide's `code_default`.
+    code: Literal["strict", "illustrative", "sketch", "problem", "output"] | None = None
     hint: str | None = None
 
     @field_validator("patterns")
@@ -221,6 +223,8 @@ class StyleGuide(_Strict):
     reading_time: ReadingTime | None = None
     fuzzy_threshold: float = Field(default=0.86, ge=0.5, le=1.0)
     code_checks: bool = True
+    # Code mode of sections without their own `code:` (and of text outside any section).
+    code_default: Literal["strict", "illustrative"] = "strict"
     source: str = ""  # file it was loaded from (set by the loader)
     digest: str = ""  # content hash, part of the check cache key
 
