@@ -79,13 +79,96 @@ def test_missing_conflicting_and_unnamed_files_are_reported(fixtures, tmp_path, 
 
 def test_names_that_escape_the_folder_are_refused(fixtures, tmp_path, capsys):
     dest = tmp_path / "inner" / "dest"
-    code, out, _ = run(["extract", str(poc(fixtures, "poc_escape.md")), str(dest)], capsys)
-    assert code == 1
-    assert out.count("unsafe-path") == 3
-    assert sorted(p.name for p in dest.iterdir()) == ["ok.js"]
-    everything = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")}
-    assert everything == {"inner", "inner/dest", "inner/dest/ok.js"}
+    code, out, err = run(["extract", str(poc(fixtures, "poc_escape.md")), str(dest)], capsys)
+    # Refused up front: nothing at all is written, not even the safe file.
+    assert code == 2, out + err
+    assert "nothing was written" in err and "../escaped.js" in err and "/tmp/authorkit-absolute.js" in err
+    assert not dest.exists()
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")} == set()
     assert not Path("/tmp/authorkit-absolute.js").exists()
+
+
+def _blocks(*names: str) -> str:
+    parts = ["# POC #904: Odd names", "", "## Step-by-Step Build", "", "### Step 1: Files", ""]
+    for n in names:
+        parts += [f'```js title="{n}"', "module.exports = 1;", "```", ""]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("names, says", [
+    ((".",), "target folder itself"),
+    (("..",), "outside the target folder"),
+    (("/etc/x.js",), "absolute"),
+    (("lib", "lib/a.js"), "`lib` is a file but `lib/a.js` needs it to be a folder"),
+    (("a" * 300 + ".js",), "longer than file systems allow"),
+])
+def test_odd_names_are_refused_before_anything_is_written(tmp_path, capsys, names, says):
+    src = tmp_path / "odd.md"
+    src.write_text(_blocks("ok.js", *names))
+    dest = tmp_path / "out"
+    code, out, err = run(["extract", str(src), str(dest)], capsys)
+    assert code == 2 and says in err and "nothing was written" in err, out + err
+    assert not dest.exists()
+
+
+def test_first_line_comment_names_the_file(tmp_path, capsys):
+    src = tmp_path / "poc.md"
+    src.write_text(
+        "# POC #905: Comments\n\n## Step-by-Step Build\n\n### Step 1: Database\n\n"
+        "```yaml\n# docker-compose.yml\nservices:\n  db:\n    image: postgres:16\n    volumes:\n      - ./init.sql:/docker-entrypoint-initdb.d/init.sql\n```\n\n"
+        "```sql\n-- init.sql\nCREATE TABLE t (id int);\n```\n\n"
+        "### Step 2: Code\n\n```javascript\n// cache-aside.js\nconst db = require('./db');\nmodule.exports = db;\n```\n\n"
+        "```python\n# load.py\nprint('ok')\n```\n\n"
+        "```javascript\n// Connect to the database first\nconst x = 1;\n```\n"
+    )
+    dest = tmp_path / "out"
+    code, out, _ = run(["extract", str(src), str(dest), "--check"], capsys)
+    assert sorted(p.name for p in dest.iterdir()) == ["cache-aside.js", "docker-compose.yml", "init.sql", "load.py"]
+    assert (dest / "init.sql").read_text().startswith("-- init.sql\nCREATE TABLE")
+    # A comment that is a sentence names nothing; the missing module is reported.
+    assert code == 1 and "unnamed" in out and "`./db` is required" in out
+
+
+def test_placeholders_for_code_are_found_and_code_is_not():
+    from authorkit.extract import placeholder_lines
+
+    js = (
+        "const all = [...items, ...more];\n"
+        "// ... PUT /products/:id/price handler (same pattern as above)\n"
+        "app.get('/x', (req, res) => { ... });\n"
+        "const label = 'Loading...';\n"
+        "/* ... */\n"
+        "function f(...args) { return args; }\n"
+    )
+    assert [n for n, _ in placeholder_lines(js, "js")] == [2, 3, 5]
+    assert [n for n, _ in placeholder_lines("def f():\n    ...\n# ...\n", "python")] == [3]
+    assert [n for n, _ in placeholder_lines("-- ...\nSELECT 1;\n", "sql")] == [1]
+
+
+def test_expected_output_is_compared_with_what_the_test_prints():
+    from authorkit.extract import expected_output_issues
+
+    test_js = (
+        "console.log('=== Test 1: Cache miss ===');\n"
+        "console.log(`Latency: ${ms}ms`);\n"
+        "console.log('Hits:', hits);\n"
+        "console.log('=== Test 2: Cache hit ===');\n"
+    )
+
+    def doc(output: str):
+        return parse(
+            "# POC #906: Output\n\n## Step-by-Step Build\n\n### Step 1: Test\n\nCreate `test.js`:\n\n```javascript\n"
+            + test_js + "```\n\n## Expected Output\n\n```\n" + output + "```\n"
+        )
+
+    good = doc("=== Test 1: Cache miss ===\nLatency: 42ms\nHits: 0\n=== Test 2: Cache hit ===\nLatency: 1ms\nHits: 1\n")
+    assert expected_output_issues(good, plan_extract(good)) == []
+    bad = doc("=== Test 1: Cache miss ===\nResponse time: 42ms\nHits: 0\n")
+    issues = expected_output_issues(bad, plan_extract(bad))
+    text = " ".join(i.message for i in issues)
+    assert "`Response time: 42ms`" in text and "test.js" in text
+    assert "`=== Test 2: Cache hit ===`" in text  # printed, but not shown
+    assert issues[0].line == bad.code_blocks[1].line + 2
 
 
 def test_existing_different_file_is_not_overwritten_without_force(fixtures, tmp_path, capsys):

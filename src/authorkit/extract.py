@@ -78,7 +78,27 @@ def unsafe_reason(name: str) -> str | None:
     parts = re.split(r"[\\/]", name)
     if ".." in parts:
         return "`..` would write outside the target folder"
+    if all(p in ("", ".") for p in parts):
+        return "`.` is the target folder itself, not a file"
+    long = next((p for p in parts if len(p.encode("utf-8")) > 255), None)
+    if long is not None:
+        return f"a name part of {len(long.encode('utf-8'))} bytes is longer than file systems allow (255)"
+    if len(name.encode("utf-8")) > 1024:
+        return "the path is longer than 1024 bytes"
     return None
+
+
+def name_conflicts(names: list[str]) -> list[tuple[str, str]]:
+    """(file, path under it) pairs where one block's file is another's folder (`lib`, `lib/a.js`)."""
+    have = set(names)
+    out = []
+    for n in names:
+        parts = PurePosixPath(n).parts
+        for i in range(1, len(parts)):
+            prefix = str(PurePosixPath(*parts[:i]))
+            if prefix in have:
+                out.append((prefix, n))
+    return out
 
 
 @dataclass
@@ -136,6 +156,36 @@ def _name_from_info(block: CodeBlock) -> str | None:
     return None
 
 
+_COMMENT_NAME = re.compile(
+    r"^\s*(?://|#|--|;|/\*|<!--)\s*(?:(?:file(?:name)?|path)\s*:\s*)?`?([\w./-]+)`?\s*(?:\*/|-->)?\s*$", re.I
+)
+
+
+def _name_from_comment(block: CodeBlock, lang: str) -> str | None:
+    """A first-line comment that is only a file name: `// cache.js`, `# docker-compose.yml`,
+    `-- init.sql` (after a shebang line, the second line)."""
+    lines = block.code.split("\n", 2)
+    first = lines[0]
+    if first.startswith("#!") and len(lines) > 1:
+        first = lines[1]
+    m = _COMMENT_NAME.match(first)
+    if not m:
+        return None
+    name = m.group(1)
+    if not looks_like_filename(name) or not _compatible(name, lang):
+        return None
+    # `# app.py` in a Python block is a comment; `// x` in YAML is not: the comment must suit the file.
+    marker = first.strip()[:2]
+    kind = lang_for_filename(name) or lang
+    if marker.startswith("#") and kind in ("js", "ts", "sql", "json"):
+        return None
+    if marker == "//" and kind in ("python", "shell", "yaml", "compose", "sql", "dockerfile"):
+        return None
+    if marker == "--" and kind not in ("sql", None, ""):
+        return None
+    return name
+
+
 def _name_from_text(lines: list[str], lang: str) -> tuple[str | None, bool]:
     for line in lines:
         names = [n for n in filenames_in(line) if _compatible(n, lang)]
@@ -159,6 +209,10 @@ def plan_extract(doc: Document) -> ExtractResult:
         continued = False
         if name is None:
             name, continued = _name_from_text(_preceding_text(doc, b), lang)
+        if name is None:
+            name = _name_from_comment(b, lang)
+            if name is not None:
+                continued = any(_CONTINUED.search(t) for t in _preceding_text(doc, b, 1))
         if name is None and near is not None and near.line not in heading_used and lang != "shell":
             names = [n for n in filenames_in(near.text) if _compatible(n, lang)]
             if not names and looks_like_filename(near.norm) and _compatible(near.norm, lang):
@@ -338,6 +392,15 @@ def write_tree(res: ExtractResult, dest: Path, *, force: bool = False) -> list[P
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
         raise InputError("the target exists and is not a folder", path=dest, hint="give a folder path (it is created when missing)")
+    refused = [i for i in res.issues if i.kind == "unsafe-path"]
+    conflicts = name_conflicts(list(res.files))
+    if refused or conflicts:
+        what = [f"line {i.line}: {i.message}" for i in refused[:5]]
+        what += [f"`{a}` is a file but `{b}` needs it to be a folder" for a, b in conflicts[:5]]
+        raise InputError(
+            "refusing to extract, nothing was written: " + "; ".join(what), path=dest,
+            hint="give each block a relative file name inside the project (e.g. `src/app.js`), and do not use one name as both a file and a folder",
+        )
     root = dest.resolve()
     targets: list[tuple[Path, ExtractedFile]] = []
     clashes: list[str] = []
@@ -495,3 +558,239 @@ def _served_by_code(res: ExtractResult) -> set[int]:
         ports |= {int(x) for x in re.findall(r"\.listen\(\s*(\d{2,5})", f.text)}
         ports |= {int(x) for x in re.findall(r"\bPORT\s*=\s*(?:process\.env\.PORT\s*\|\|\s*)?(\d{2,5})", f.text)}
     return ports
+
+
+# --- placeholders ------------------------------------------------------------------------
+#
+# A runnable file may not stand `...` in for code the reader must write. Spread and rest
+# (`...args`), ellipses inside strings ('Loading...') and Python's `...` literal are code.
+
+_PLACEHOLDER_COMMENT = re.compile(r"^\s*(?://|#|--|/\*|<!--)\s*(?:\.\.\.|…)")
+_PLACEHOLDER_BARE = re.compile(r"^\s*(?:\.\.\.|…)\s*;?\s*$")
+_PLACEHOLDER_BRACKET = re.compile(r"(?:[{(\[,]|=>)\s*(?:\.\.\.|…)\s*(?=[})\]]|$)|/\*\s*(?:\.\.\.|…)[^*]*\*/")
+
+
+def _outside_strings(line: str, pos: int) -> bool:
+    before = line[:pos]
+    return all(before.count(q) % 2 == 0 for q in ("'", '"', "`"))
+
+
+def placeholder_lines(code: str, lang: str | None) -> list[tuple[int, str]]:
+    """(line in the block, text) of each `...` that stands for missing code."""
+    out = []
+    for i, line in enumerate(code.split("\n"), 1):
+        if line.lstrip().startswith("#!"):
+            continue
+        hit = _PLACEHOLDER_COMMENT.match(line)
+        if hit and lang in ("js", "ts") and line.lstrip().startswith("#"):
+            hit = None  # `#` is not a JS comment
+        if hit is None and lang != "python" and _PLACEHOLDER_BARE.match(line):
+            out.append((i, line.strip()))
+            continue
+        if hit is None:
+            m = _PLACEHOLDER_BRACKET.search(line)
+            if m and _outside_strings(line, m.start()):
+                hit = m
+        if hit is not None:
+            out.append((i, line.strip()))
+    return out
+
+
+def placeholder_issues(res: ExtractResult) -> list[Issue]:
+    issues = []
+    for name, f in res.files.items():
+        if name == EXPECTED_OUTPUT:
+            continue
+        lang = lang_for_filename(name)
+        if lang is None and name != SETUP_SCRIPT:
+            continue
+        for ln, text in placeholder_lines(f.text, lang or "shell"):
+            src = _source_line(f, ln)
+            issues.append(Issue("placeholder", src, f"`{text[:80]}` stands for code the reader would have to write; write the code out in full", name, ln))
+    return issues
+
+
+def _source_line(f: ExtractedFile, file_line: int) -> int:
+    """The document line a file's line came from (blocks are appended in order)."""
+    return f.lines[0] + file_line if f.lines else 0
+
+
+# --- what the programs print -----------------------------------------------------------
+
+_PRINT_CALL = re.compile(
+    r"\b(?:console\.(?:log|info|warn|error)|print|printf|process\.stdout\.write|logger\.(?:info|warning|warn|error)|log\.(?:info|printf|println)|fmt\.Print(?:ln|f)?)\s*\("
+)
+_ECHO = re.compile(r"^\s*(?:echo|printf)\s+(?:-[ne]+\s+)?(.+)$", re.M)
+_WILD = object()
+
+
+def _call_args(text: str, start: int) -> str:
+    """The text between the parenthesis at `start - 1` and its match."""
+    depth, i, quote = 1, start, ""
+    while i < len(text) and depth:
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+        elif c in "'\"`":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        i += 1
+    return text[start : i - 1]
+
+
+_LITERAL = re.compile(r"""(?P<prefix>\b[fFrRbB]{1,2})?(?P<q>'''|\"\"\"|'|"|`)(?P<body>(?:\\.|(?!(?P=q)).)*?)(?P=q)""", re.S)
+
+
+def _tokens(args: str, python: bool) -> list[object]:
+    """Literal text and wildcards (`${x}`, `{x}`, a variable argument) in print order."""
+    out: list[object] = []
+    pos = 0
+    for m in _LITERAL.finditer(args):
+        gap = args[pos : m.start()]
+        if re.search(r"[\w\])]", re.sub(r"\s*[,+]\s*", "", gap)):
+            out.append(_WILD)
+        body = m.group("body")
+        interp = python and "f" in (m.group("prefix") or "").lower()
+        parts = re.split(r"\$\{[^}]*\}" if m.group("q") == "`" else (r"\{[^{}]*\}" if interp else r"(?!x)x"), body)
+        for k, part in enumerate(parts):
+            if k:
+                out.append(_WILD)
+            part = part.replace("\\n", "\n").replace("\\t", "\t").replace("\\'", "'").replace('\\"', '"')
+            out.append(part)
+        pos = m.end()
+        # `'='.repeat(40)`, `"-" * 40`: a rule line whose length is computed.
+        tail = re.match(r"\s*(?:\.repeat\s*\(|\*\s*\d)", args[pos:])
+        if tail:
+            out.append(_WILD)
+    rest = args[pos:]
+    if re.search(r"[\w\])]", re.sub(r"\s*[,+]\s*", "", rest)):
+        out.append(_WILD)
+    return out
+
+
+@dataclass(frozen=True)
+class Printed:
+    file: str
+    pattern: re.Pattern
+    text: str  # the literal text with `…` for computed parts
+    literal: bool  # no computed part: printed exactly like this
+
+
+def _patterns(name: str, tokens: list[object]) -> list[Printed]:
+    lines: list[list[object]] = [[]]
+    for t in tokens:
+        if t is _WILD:
+            lines[-1].append(t)
+            continue
+        pieces = str(t).split("\n")
+        for k, piece in enumerate(pieces):
+            if k:
+                lines.append([])
+            if piece:
+                lines[-1].append(piece)
+    out = []
+    for toks in lines:
+        literal_text = "".join(t for t in toks if t is not _WILD)
+        if len(re.findall(r"[A-Za-z]", literal_text)) < 2:
+            continue  # `console.log(x)` or a rule line: matches anything, proves nothing
+        rx = ""
+        shown = ""
+        for t in toks:
+            if t is _WILD:
+                rx += ".*?"
+                shown += "…"
+            else:
+                rx += r"\s*".join(re.escape(w) for w in str(t).split()) if str(t).strip() else ""
+                rx += r"\s*"
+                shown += str(t)
+        rx = r"\s*" + rx
+        out.append(Printed(name, re.compile(rx + r"\s*$", re.S), shown.strip(), _WILD not in toks))
+    return out
+
+
+def printed_lines(name: str, text: str) -> list[Printed]:
+    """What a program prints, as patterns (computed parts match anything)."""
+    lang = lang_for_filename(name)
+    out: list[Printed] = []
+    if lang == "shell":
+        for m in _ECHO.finditer(text):
+            out += _patterns(name, _tokens(m.group(1), False))
+        return out
+    if lang not in ("js", "ts", "python"):
+        return out
+    for m in _PRINT_CALL.finditer(text):
+        args = _call_args(text, m.end())
+        out += _patterns(name, _tokens(args, lang == "python"))
+    return out
+
+
+_DATA_LINE = re.compile(r"^\s*(?:[{}\[\]|│┌└├┐┘┤┬┴┼─═╔╚╗╝║+]|\w+:\s|['\"]|\d)")
+_HEADER_LITERAL = re.compile(r"^\W*(?:test|benchmark|scenario|step|part)\s*#?\d+\b|^\s*(?:={2,}|-{3,}|#{1,3}\s)\s*\S", re.I)
+
+
+def _expected_blocks(doc: Document) -> list[CodeBlock]:
+    out = []
+    for b in doc.code_blocks:
+        if not b.fenced or b.lang not in ("", "text", "txt", "output", "console", "plaintext", "log"):
+            continue
+        chain = doc.enclosing_headings(b.line)
+        if any(_EXPECTED_HEADING.match(h.norm) or re.match(r"^\W*(?:expected|sample) output", h.norm, re.I) for h in chain[:2]):
+            out.append(b)
+    return out
+
+
+def expected_output_issues(doc: Document, res: ExtractResult) -> list[Issue]:
+    """Expected Output lines no program of the project prints, and test headers it leaves out.
+
+    Computed values (`${ms}`, `{count}`) match anything; a line that prints data (objects,
+    tables, numbers) cannot be told from code and is not judged."""
+    blocks = _expected_blocks(doc)
+    if not blocks:
+        return []
+    printed: list[Printed] = []
+    for name, f in res.files.items():
+        printed += printed_lines(name, f.text)
+    if not printed:
+        return []
+    tests = [p for p in printed if "test" in PurePosixPath(p.file).name.lower()]
+    issues: list[Issue] = []
+    shown: list[str] = []
+    for b in blocks:
+        depth = 0
+        bad: list[tuple[int, str]] = []
+        for i, line in enumerate(b.code.split("\n")):
+            s = line.strip()
+            opened = s.count("{") + s.count("[") - s.count("}") - s.count("]")
+            inside = depth > 0
+            depth = max(0, depth + opened)
+            if not s or inside or not re.search(r"[A-Za-z]{2}", s):
+                continue
+            shown.append(s)
+            if any(p.pattern.match(s) for p in printed):
+                continue
+            if _DATA_LINE.match(s) and not _HEADER_LITERAL.match(s):
+                continue
+            bad.append((b.line + 1 + i, s))
+        if bad:
+            files = sorted({p.file for p in printed})
+            listing = "; ".join(f"`{s[:70]}`" for _, s in bad[:6]) + (f" and {len(bad) - 6} more" if len(bad) > 6 else "")
+            issues.append(Issue(
+                "expected-output", bad[0][0],
+                f"{len(bad)} Expected Output line(s) are not printed by {', '.join(files)}: {listing}. "
+                "Show only what the programs print: their headers and labels exactly, computed values as they would come out",
+            ))
+    if tests:
+        missing = [p.text for p in tests if p.literal and _HEADER_LITERAL.match(p.text) and not any(p.pattern.match(s) for s in shown)]
+        if missing:
+            issues.append(Issue(
+                "expected-output", blocks[0].line,
+                f"{tests[0].file} prints {', '.join(f'`{m[:60]}`' for m in missing[:6])}, which Expected Output does not show",
+            ))
+    return issues
