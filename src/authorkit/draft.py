@@ -142,6 +142,14 @@ def destination(ws: Workspace, item: PlanItem, nav: Any | None) -> tuple[Path, s
     return child_path(folder, f"{slug}{suffix}", ws.root), slug
 
 
+def existing_page(ws: Workspace, item: PlanItem) -> tuple[Any, str] | None:
+    """The page that already exists for this item (by number, H1 title, navigation label or
+    file name), and how it was found."""
+    from authorkit.plan import PageIndex
+
+    return PageIndex.build(ws).find(item)
+
+
 def _declares(path: Path, item: PlanItem) -> bool:
     """Whether an existing page is this item's (its title names the number, or no number)."""
     if item.number is None:
@@ -252,6 +260,16 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
     nav_path = nav_file_for(ws, folder) if ws.config.navigation.update else None
     nav = read_nav(nav_path, ws.rel(nav_path), root=ws.root) if nav_path is not None else None  # refuses unsafe files up front
     path, slug = destination(ws, item, nav)
+    existing = existing_page(ws, item)
+    if existing is not None and existing[0].path.resolve() != path.resolve():
+        page, how = existing
+        if not force:
+            # Another file name for the same page would be a second page and a second
+            # navigation entry: the existing page is named instead.
+            found = {"title": f"its title “{page.title}”", "nav": "its navigation label", "slug": "its file name"}.get(how, how)
+            raise WriteRefused(f"{item.label} already exists (found by {found}); no second page is drafted", path=page.rel,
+                               hint=f"edit {page.rel}, or add --force to draft over that page")
+        path, slug = page.path, page.path.stem
     if nav_path is None and path.parent != folder:
         nav_path = nav_file_for(ws, path.parent) if ws.config.navigation.update else None
         nav = read_nav(nav_path, ws.rel(nav_path), root=ws.root) if nav_path is not None else None

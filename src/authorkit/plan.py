@@ -876,53 +876,115 @@ def check_pages(ws: Any, pages: list[tuple[Path, str]]) -> dict[str, int | None]
     return out
 
 
+# Words that do not make two titles different pages: "Rate Limiting Strategies" is the page
+# `rate-limiting.md`, "Message Queues: Kafka vs RabbitMQ" is `message-queues-kafka-rabbitmq.md`.
+_GENERIC_WORDS = frozenset(
+    "a an and the of in on for to with using vs versus or strategies strategy patterns pattern guide "
+    "introduction intro overview explained deep dive basics fundamentals complete practical tutorial "
+    "approaches techniques how what why when".split()
+)
+_POC_PREFIX = re.compile(r"^.*?#\s*\d+\s*[:\-–—]\s*")
+
+
+_MATCH_KEYS: dict[str, str] = {}
+
+
+def match_key(title: str) -> str:
+    """A title as compared with pages: mojibake repaired, `POC #N:` prefix, emoji, case and
+    punctuation gone. Memoised: every plan item is compared with every page."""
+    key = _MATCH_KEYS.get(title)
+    if key is None:
+        key = _MATCH_KEYS[title] = title_key(_POC_PREFIX.sub("", repair(title).strip()))
+    return key
+
+
+def _core(key: str) -> frozenset[str]:
+    return frozenset(w for w in key.split() if w not in _GENERIC_WORDS)
+
+
+def titles_match(a: str, b: str) -> float:
+    """How surely two titles (or a title and a slug) name the same page: 1.0 equal, 0.95 the
+    same words apart from generic ones (two or more of them), else the similarity when at least
+    0.92, else 0."""
+    ka, kb = match_key(a), match_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka == kb:
+        return 1.0
+    ca, cb = _core(ka), _core(kb)
+    if len(ca) >= 2 and ca == cb:
+        return 0.95
+    from rapidfuzz import fuzz
+
+    r = fuzz.ratio(ka, kb) / 100.0
+    return r if r >= 0.92 else 0.0
+
+
+@dataclass
+class PageIndex:
+    """The site's pages as plan items are looked up in them: by number, H1 title, navigation
+    label and file name."""
+
+    pages: list[Page]
+    nav: list[tuple[int | None, str | None, Page]]
+
+    @classmethod
+    def build(cls, ws: Any, pages: list[Page] | None = None) -> "PageIndex":
+        pages = pages if pages is not None else scan_pages(ws, ws.config.plans.files)
+        by_path = {str(p.path.resolve()): p for p in pages}
+        nav = [(n, label, by_path.get(str(path)) or Page(path, ws.rel(path), None, None)) for n, label, path in _nav_pages(ws)]
+        return cls(pages, nav)
+
+    def find(self, item: PlanItem) -> tuple[Page, str] | None:
+        """The existing page for a plan item and how it was found (title | nav | slug)."""
+        if item.kind == "poc" and item.number is not None:
+            for p in self.pages:
+                if p.number == item.number:
+                    return p, "title"
+            for n, _, p in self.nav:
+                if n == item.number:
+                    return p, "nav"
+        if not item.title:
+            return None
+
+        def allowed(p: Page) -> bool:
+            if p.number is None:
+                return True
+            # A page titled `POC #N` is that POC: never another number's, never an article.
+            return item.kind == "poc" and (item.number is None or p.number == item.number)
+
+        best: tuple[float, str, Page, str] | None = None
+        for p in self.pages:
+            if p.title and allowed(p):
+                s = titles_match(item.title, p.title)
+                if s and (best is None or (s, p.rel) > (best[0], best[1])):
+                    best = (s, p.rel, p, "title")
+        for _, label, p in self.nav:
+            if label and allowed(p) and (best is None or best[3] != "title"):
+                s = titles_match(item.title, strip_symbols(re.sub(r"^\W*\d+\W+", "", label)))
+                if s and (best is None or s > best[0]):
+                    best = (s, p.rel, p, "nav")
+        if best is not None:
+            return best[2], best[3]
+        from authorkit.nav import slugify
+
+        slug = slugify(item.title)
+        for p in self.pages:
+            if allowed(p) and (p.path.stem == slug or titles_match(slug.replace("-", " "), p.path.stem.replace("-", " ")) >= 0.95):
+                return p, "slug"
+        return None
+
+
 def plan_status(ws: Any, plan: Plan, *, check: bool = True, pages: list[Page] | None = None) -> list[ItemStatus]:
-    from authorkit.nav import slugify
-
-    pages = pages if pages is not None else scan_pages(ws, ws.config.plans.files)
-    by_number: dict[int, Page] = {}
-    by_slug: dict[str, Page] = {}
-    by_title: dict[str, Page] = {}
-    by_path = {str(p.path.resolve()): p for p in pages}
-    for p in pages:
-        if p.number is not None:
-            by_number.setdefault(p.number, p)
-        by_slug.setdefault(p.path.stem, p)
-        if p.title:
-            by_title.setdefault(title_key(re.sub(r"^.*?#\s*\d+\s*[:\-–—]\s*", "", p.title)), p)
-    nav_number: dict[int, Page] = {}
-    nav_title: dict[str, Page] = {}
-    for number, label, path in _nav_pages(ws):
-        page = by_path.get(str(path)) or Page(path, ws.rel(path), None, None)
-        if number is not None:
-            nav_number.setdefault(number, page)
-        if label:
-            nav_title.setdefault(title_key(strip_symbols(label)), page)
-
+    index = PageIndex.build(ws, pages)
     out: list[ItemStatus] = []
     found: list[tuple[Path, str]] = []
     for item in plan.items:
-        page, how = None, None
-        if item.kind == "poc" and item.number is not None:
-            if item.number in by_number:
-                page, how = by_number[item.number], "title"
-            elif item.number in nav_number:
-                page, how = nav_number[item.number], "nav"
-        if page is None and item.title:
-            key = title_key(item.title)
-            if item.kind != "poc" or item.number is None:
-                if key in by_title:
-                    page, how = by_title[key], "title"
-                elif key in nav_title:
-                    page, how = nav_title[key], "nav"
-            if page is None and slugify(item.title) in by_slug:
-                cand = by_slug[slugify(item.title)]
-                # A numbered POC must not claim a page that declares another number.
-                if cand.number is None or cand.number == item.number:
-                    page, how = cand, "slug"
-        if page is None:
+        hit = index.find(item)
+        if hit is None:
             out.append(ItemStatus(item, "missing"))
             continue
+        page, how = hit
         out.append(ItemStatus(item, "found", page.rel, how))
         found.append((page.path, item.kind))
     if check and found:
