@@ -237,3 +237,9 @@ def test_stop_with_every_document_passing_gets_no_output(site: Path):
     doc.unlink()
     r = hook(site, stop_event(site))
     assert (r.returncode, r.stdout) == (0, "")
+
+
+def test_a_turn_that_wrote_nothing_leaves_no_trace(site: Path):
+    r = hook(site, stop_event(site, session="chat-only"))
+    assert (r.returncode, r.stdout) == (0, "")
+    assert not (site / "sessions").exists()

@@ -204,8 +204,9 @@ def stop(event: dict[str, Any]) -> dict[str, Any] | None:
     # (stop_hook_active false) starts a new count.
     done = _blocks_in_a_row(events, claude_session) if event.get("stop_hook_active") else 0
     if not failing:
-        _record(ws, "hook", hook_event="Stop", claude_session=claude_session, checked=[ws.rel(p) for p in paths],
-                failing=[], outcome="clean")
+        if paths:  # Stop ends every turn: a turn that wrote nothing leaves no trace
+            _record(ws, "hook", hook_event="Stop", claude_session=claude_session, checked=[ws.rel(p) for p in paths],
+                    failing=[], outcome="clean")
         return None
     failing_rel = [{"path": r.path, "style": r.style, "errors": len(_errors(r))} for r in failing]
     if done >= limit:
