@@ -544,10 +544,14 @@ def write_from_task(task: str) -> str:
         named = re.search(r"The files this step creates[^\n]*\n- `([^`]+\.js)`", task)
         out += [f"Create `{named.group(1) if named else f'src/part{seed}.js'}`:", "```javascript", f"const CACHE_TTL_{seed} = 60;", "function getUser(id) { return id; }", "```", ""]
         out += ["```yaml", "# docker-compose.yml", "services:", "  redis:", "    image: redis:7", "```", ""]
-    code = task.split("Include each of these code blocks from the source, unchanged (you may add text around them):", 1)
+    # The source's code blocks given to this unit are carried over unchanged (either wording).
+    code = re.split(r"Include each of these code blocks from the source, unchanged \(you may add text around them\):"
+                    r"|Source code your plan places here[^\n]*\n(?:[^\n`]*\n)*?(?=\n```)", task, maxsplit=1)
     if len(code) > 1:
         body = code[1].split("\n\nCarry over these facts", 1)[0]
-        out += body.strip("\n").splitlines() + [""]
+        blocks = re.findall(r"```[^\n]*\n.*?\n```", body, re.S)
+        for b in blocks:
+            out += b.splitlines() + [""]
     facts = re.search(r"Carry over these facts from the source where they fit: (.*)\.\n", task + "\n")
     if facts:
         out += ["Figures carried over: " + facts.group(1) + ".", ""]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorkit import prompts
-from authorkit.errors import ProviderError, UsageError
+from authorkit.errors import UsageError
 
 if TYPE_CHECKING:
     from authorkit.config import Workspace
@@ -24,49 +24,51 @@ if TYPE_CHECKING:
     from authorkit.styleguide import StyleGuide
 
 
-def _client(provider: "Provider") -> Any:
-    client = getattr(provider, "client", None)
-    if client is None:
+def _batching(provider: "Provider") -> Any:
+    if not getattr(provider, "supports_batch", False):
         raise UsageError(f"the {provider.name} provider has no batch API", hint="use --provider anthropic for --batch")
-    return client
+    return provider
 
 
 def _sha(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    from authorkit.session import text_sha256  # the one hash of the session record
+
+    return text_sha256(text)
+
+
+def _unchanged(text: str, digest: str) -> bool:
+    # Batches submitted by earlier versions stored SHA-1 (40 hex digits).
+    if len(digest) == 40:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest() == digest
+    return _sha(text) == digest
 
 
 def whole_request(ws: "Workspace", guide: "StyleGuide", source: str, document: str, reference: str | None) -> Any:
     from authorkit.convert import split_source
     from authorkit.generate import Generator, Job
-    from authorkit.providers.fake import FakeProvider
 
-    gen = Generator(ws, FakeProvider(), guide, reference=reference, record=False)
+    gen = Generator(ws, None, guide, reference=reference, record=False)  # renders the prompt only
     task = prompts.render(ws, "convert.j2", whole=True, source_sections=[s.label for s in split_source(source)], guide=guide, rules=guide.section_rules, source_style=None)
     job = Job(document, guide, "convert", f"<source_document path=\"{document}\">\n{source.rstrip()}\n</source_document>", task)
     return gen.request(job, task, "document")
 
 
 def submit(ws: "Workspace", provider: "Provider", guide: "StyleGuide", sources: list[tuple[Path, str]], *, reference: str | None = None) -> dict[str, Any]:
-    from authorkit.providers.anthropic import build_params
     from authorkit.session import record
 
     if reference is None and ws.config.draft.reference:
         from authorkit.textio import read_document
 
         reference = read_document(ws.path(ws.config.draft.reference)).text
-    client = _client(provider)
+    backend = _batching(provider)
     requests, docs = [], []
     for i, (path, text) in enumerate(sources):
         rel = ws.rel(path)
         cid = f"doc{i}-" + re.sub(r"[^A-Za-z0-9_-]", "-", Path(rel).stem)[:40]
         req = whole_request(ws, guide, text, rel, reference)
-        requests.append({"custom_id": cid, "params": build_params(req, provider.model)})
+        requests.append((cid, req))
         docs.append({"custom_id": cid, "path": rel, "sha_before": _sha(text)})
-    try:
-        batch = client.messages.batches.create(requests=requests)
-    except Exception as exc:  # the SDK's errors, named without any credential
-        raise ProviderError(f"submitting the batch failed: {type(exc).__name__}", hint="check the key and ANTHROPIC_BASE_URL; nothing was written") from None
-    info = {"batch_id": batch.id, "style": guide.name, "model": provider.model, "documents": docs}
+    info = {"batch_id": backend.batch_submit(requests), "style": guide.name, "model": provider.model, "documents": docs}
     record(ws, "batch_submit", **info)
     return info
 
@@ -97,12 +99,7 @@ def find_batch(ws: "Workspace", batch_id: str | None) -> dict[str, Any]:
 
 
 def status(provider: "Provider", batch_id: str) -> dict[str, Any]:
-    b = _client(provider).messages.batches.retrieve(batch_id)
-    counts = b.request_counts
-    return {
-        "processing_status": b.processing_status,
-        "counts": {k: getattr(counts, k, 0) for k in ("processing", "succeeded", "errored", "canceled", "expired")},
-    }
+    return _batching(provider).batch_status(batch_id)
 
 
 @dataclass
@@ -116,45 +113,43 @@ def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep
     from authorkit.check import check_text
     from authorkit.styleguide import workspace_guide as guide_for
     from authorkit.convert import failed_path, lost_facts, extract_facts, missing_code, split_source
-    from authorkit.costs import cost, prices_for
+    from authorkit.costs import CallRecorder, format_usd
     from authorkit.findings import Severity
-    from authorkit.providers.anthropic import usage_from
+    from authorkit.providers.base import Attempt
     from authorkit.session import record
     from authorkit.textio import atomic_write_text, line_count, read_document
 
     rep = CollectReport()
-    client = _client(provider)
+    backend = _batching(provider)
     st = status(provider, info["batch_id"])
     if st["processing_status"] != "ended":
         rep.lines.append(f"batch {info['batch_id']} is still {st['processing_status']}; collect again later")
         rep.exit_code = 1
         return rep
     guide = guide_for(ws, info["style"])
-    prices = prices_for(ws.config.model, info.get("model"))
+    recorder = CallRecorder(ws, provider, batch=True)  # batch prices: half of each token class
     docs = {d["custom_id"]: d for d in info["documents"]}
     to_retry: list[dict[str, Any]] = []
-    for entry in client.messages.batches.results(info["batch_id"]):
-        d = docs.get(entry.custom_id)
+    for custom_id, kind, reply, usage, served in backend.batch_results(info["batch_id"]):
+        d = docs.get(custom_id)
         if d is None:
             continue
-        rel, kind = d["path"], entry.result.type
-        if entry.custom_id in info.get("collected", set()):
+        rel = d["path"]
+        if custom_id in info.get("collected", set()):
             rep.lines.append(f"= {rel}: already written by an earlier collect")
             continue
         if kind != "succeeded":
             rep.lines.append(f"✗ {rel}: request {kind}" + ("" if retry else " (rerun with --retry to resubmit)"))
-            record(ws, "batch_result", batch_id=info["batch_id"], custom_id=entry.custom_id, path=rel, result=kind, written=False)
+            record(ws, "batch_result", batch_id=info["batch_id"], custom_id=custom_id, path=rel, result=kind, written=False)
             to_retry.append(d)
             rep.exit_code = max(rep.exit_code, 1)
             continue
-        msg = entry.result.message
-        text = "".join(getattr(b, "text", "") for b in msg.content).strip() + "\n"
-        usage = usage_from(msg.usage)
-        usd = cost(usage, prices, batch=True)
-        record(ws, "model_call", model=msg.model, document=rel, label="batch", **usage.as_dict(), cost_usd=round(usd, 6), batch=True)
+        text = reply.strip() + "\n"
+        recorder.on_attempt(Attempt("batch", rel, served, usage, "ok"))
+        usd = recorder.totals(rel)[1]
         path = ws.path(rel)
         current = read_document(path).text or ""
-        if _sha(current) != d["sha_before"]:
+        if not _unchanged(current, d["sha_before"]):
             rep.lines.append(f"✗ {rel}: changed since the batch was submitted; not overwritten")
             rep.exit_code = max(rep.exit_code, 1)
             continue
@@ -169,16 +164,16 @@ def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep
                 where = f"; kept as {ws.rel(failed_path(path))}"
             rep.lines.append(f"✗ {rel}: {len(findings)} error(s) in the result; not written{where}")
             rep.lines += [f"  {f.path}:{f.line}: {f.rule}: {f.message}" for f in findings[:10]]
-            record(ws, "batch_result", batch_id=info["batch_id"], custom_id=entry.custom_id, path=rel, result="invalid", written=False)
+            record(ws, "batch_result", batch_id=info["batch_id"], custom_id=custom_id, path=rel, result="invalid", written=False)
             continue
         atomic_write_text(path, text)
         record(ws, "write", path=rel, action="converted", title=None, lines_before=line_count(current), lines_after=line_count(text),
-               sha_before=d["sha_before"], sha_after=_sha(text), style=guide.name, errors=0, batch=info["batch_id"])
-        record(ws, "batch_result", batch_id=info["batch_id"], custom_id=entry.custom_id, path=rel, result="succeeded", written=True)
+               sha_before=d["sha_before"] if len(d["sha_before"]) != 40 else _sha(current), sha_after=_sha(text), style=guide.name, errors=0, batch=info["batch_id"])
+        record(ws, "batch_result", batch_id=info["batch_id"], custom_id=custom_id, path=rel, result="succeeded", written=True)
         note = f", {len(dropped)} code block(s) dropped" if dropped else ""
         lost = lost_facts(extract_facts(current), text)
         note += f", not carried over: {', '.join(lost[:10])}" if lost else ""
-        rep.lines.append(f"✓ {rel}: converted, {line_count(current)} → {line_count(text)} lines, ${usd:.4f} (batch price){note}")
+        rep.lines.append(f"✓ {rel}: converted, {line_count(current)} → {line_count(text)} lines, {format_usd(usd)} (batch price){note}")
     if retry and to_retry:
         sources = [(ws.path(d["path"]), read_document(ws.path(d["path"])).text or "") for d in to_retry]
         new = submit(ws, provider, guide, sources)
