@@ -37,6 +37,11 @@ def convert(
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Rewrite documents into another style, keeping their code, numbers and names."""
+    from authorkit.providers import require_credentials
+
+    if not dry_run:
+        # First, before anything slow: without credentials only the dry run works.
+        require_credentials(provider, offline="`authorkit convert FILES --to STYLE --dry-run` shows the prompts and the cost estimate")
     from authorkit import convert as conv
     from authorkit.errors import UsageError
     from authorkit.styleguide import workspace_guide
@@ -69,15 +74,15 @@ def convert(
 
 def _convert_dry_run(ws, guide, sources, provider: str, model: Optional[str], concurrency: Optional[int]) -> None:
     from authorkit import convert as conv
-    from authorkit.costs import prices_for
+    from authorkit.costs import describe_estimate, estimate_run, prices_for
     from authorkit.generate import Generator
-    from authorkit.providers.fake import FakeProvider
+    from authorkit.providers import price_list
 
-    # A stand-in that is never called: the dry run only renders the prompts.
-    stub = FakeProvider(model or ws.config.model.name)
-    gen = Generator(ws, stub, guide, concurrency=concurrency, reference=_reference(ws), record=False)
-    prices = prices_for(ws.config.model, stub.model)
-    total_in = 0
+    # No provider: the prompts are rendered and their tokens estimated; nothing is called.
+    gen = Generator(ws, None, guide, concurrency=concurrency, reference=_reference(ws), record=False)
+    name = model or ws.config.model.name
+    prices = prices_for(ws.config.model, name) or price_list(provider, name)
+    calls = prefix = task = output = 0
     for i, (path, text) in enumerate(sources):
         job, sections = conv.convert_job(ws, guide, text, ws.rel(path))
         plan = conv.describe_plan(gen, job, guide)
@@ -86,15 +91,19 @@ def _convert_dry_run(ws, guide, sources, provider: str, model: Optional[str], co
             print(plan["system"])
             print("=== outline prompt for " + ws.rel(path) + " ===")
             print(plan["outline_prompt"])
-        calls = plan["calls"]
-        total_in += plan["prefix_tokens"] * calls
+        n = plan["calls"]
+        calls += n
+        prefix += plan["prefix_tokens"] * n
+        task += plan.get("task_tokens", plan["outline_task_tokens"]) * n
+        # A conversion writes about as much as its source, plus the outline.
+        output += plan.get("output_tokens", 0) or (1500 + len(text) // 4)
         blocks = sum(len(s.code_blocks) for s in sections)
-        print(f"{ws.rel(path)}: {calls} calls planned (1 outline + {calls - 1} sections), "
+        print(f"{ws.rel(path)}: {n} calls planned (1 outline + {n - 1} sections), "
               f"{len(sections)} source sections, {blocks} code blocks, prefix ≈{plan['prefix_tokens']:,} tokens (cached), "
               f"outline task ≈{plan['outline_task_tokens']:,} tokens")
-    worst = total_in * prices.input / 1e6
-    print(f"provider {provider}, model {stub.model}: ≈{total_in:,} input tokens in all; at most ${worst:.2f} for input "
-          f"without caching, about a tenth of that for cached reads; no call was made")
+    est = estimate_run(prices, calls=calls, prefix_tokens=prefix // max(1, calls), task_tokens=task // max(1, calls),
+                       output_tokens=output, documents=len(sources))
+    print(f"provider {provider}, model {name}, {calls} calls: " + describe_estimate(est) + "; no call was made")
 
 
 def _reference(ws) -> Optional[str]:
@@ -105,8 +114,9 @@ def _reference(ws) -> Optional[str]:
 
 def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_failed: bool, as_json: bool = False) -> None:
     from authorkit import convert as conv
-    from authorkit.costs import format_usage
-    from authorkit.generate import Generator, ProgressDisplay
+    from authorkit.costs import add_cost, format_usage
+    from authorkit.generate import Generator
+    from authorkit.progress import ProgressDisplay
     from authorkit.providers.base import Usage
 
     docs = [ws.rel(p) for p, _ in sources]
@@ -133,17 +143,23 @@ def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_fail
         for line in reports:
             print(line)
     total = Usage()
-    usd = 0.0
+    usd = None
     for o in outcomes:
         if o.result:
             total = total + o.result.usage
-            usd += o.result.cost_usd
+            usd = add_cost(usd, o.result.cost_usd)
         if as_json:
             continue
         for f in (o.result.errors if o.result else []):
             print(f"  {f.path}:{f.line}: {f.rule}: {f.message}")
         for note in conv.describe_dropped(o):
             print(f"  {ws.rel(o.path)}: {note}")
+    # Every attempt the server answered counts, failed documents and retried calls included.
+    rec = gen.runner.recorder
+    total, usd = Usage(), None
+    for doc in rec.usage:
+        u, c, _ = rec.totals(doc)
+        total, usd = total + u, add_cost(usd, c)
     print(format_usage(total, usd), file=sys.stderr if as_json else sys.stdout)
     if any(o.status == "error" for o in outcomes):
         raise typer.Exit(2)
@@ -190,6 +206,9 @@ def batch_status(
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Show whether a submitted batch has finished."""
+    from authorkit.providers import require_credentials
+
+    require_credentials(provider)
     from authorkit import batch as batch_mod
     from authorkit.providers import get_provider
 
@@ -209,6 +228,9 @@ def batch_collect(
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Validate and write the results of a finished batch."""
+    from authorkit.providers import require_credentials
+
+    require_credentials(provider)
     from authorkit import batch as batch_mod
     from authorkit.providers import get_provider
 
