@@ -231,11 +231,14 @@ NARRATIVE_DOCUMENT = "(session summary)"
 
 
 def _narrator(ws: "Workspace", session: "Session", provider_name: str, model: Optional[str]):
-    """A prompt -> text callable over the provider layer; records the call's usage and cost."""
-    from authorkit.costs import cost, prices_for
-    from authorkit.providers import Block, Request, get_provider
+    """A prompt -> text callable over the provider layer; the call is recorded and priced
+    like every other (costs.CallRecorder), failed attempts included."""
+    from authorkit.costs import CallRecorder
+    from authorkit.providers import Block, Hooks, Request, get_provider, require_credentials
 
+    require_credentials(provider_name, offline="`summarize-session` without --narrative")
     prov = get_provider(provider_name, ws, model)
+    recorder = CallRecorder(ws, prov, append=session.append)
 
     def narrate(prompt: str) -> str:
         req = Request(
@@ -246,12 +249,7 @@ def _narrator(ws: "Workspace", session: "Session", provider_name: str, model: Op
             label="session-narrative",
             document=NARRATIVE_DOCUMENT,
         )
-        done = prov.stream(req)
-        if getattr(prov, "generative", True):
-            usd = cost(done.usage, prices_for(ws.config.model, done.model))
-            session.append("model_call", model=done.model, document=NARRATIVE_DOCUMENT, label="session-narrative",
-                           **done.usage.as_dict(), cost_usd=round(usd, 6))
-        return done.text
+        return prov.run(req, Hooks(on_attempt=recorder.on_attempt)).text
 
     return narrate
 
