@@ -21,7 +21,8 @@ from authorkit.errors import PlanError, ProviderError, UsageError, WriteRefused
 from authorkit.plan import KIND_LABEL, Plan, PlanItem, load_plan
 from authorkit.styleguide import StyleGuide
 
-PROVIDERS = ("anthropic", "scaffold")
+# What works without a model, named in the no-credentials message.
+OFFLINE = "`--provider scaffold` writes the style guide's skeleton, and `--dry-run` shows the prompts and the cost estimate"
 KIND_ALIASES = {"poc": "poc", "pocs": "poc", "article": "article", "articles": "article", "problem": "problem", "problems": "problem"}
 DEFAULT_STYLE = {"article": "article", "problem": "problem"}  # POCs use `draft.style`
 
@@ -167,18 +168,27 @@ def _declares(path: Path, item: PlanItem) -> bool:
 # --- 3. text ----------------------------------------------------------------------------------
 
 
-def default_provider(ws: Workspace) -> str:
-    """`draft.provider` from the config, else anthropic when credentials are present."""
+def default_provider(ws: Workspace, dry_run: bool = False) -> str:
+    """`draft.provider` from the config, else anthropic when credentials are present (or for
+    a dry run, which calls nothing)."""
+    from authorkit.providers import missing_credentials
+
     configured = getattr(ws.config.draft, "provider", None)
     if configured:
         return configured
-    if os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_BASE_URL"):
+    if dry_run or os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_BASE_URL"):
         return "anthropic"
-    raise ProviderError(
-        "no model credentials: ANTHROPIC_API_KEY is not set (nor ANTHROPIC_BASE_URL)",
-        hint="export ANTHROPIC_API_KEY=… (or ANTHROPIC_BASE_URL for a local Anthropic-compatible server), "
-        "or use `--provider scaffold`, which works offline",
-    )
+    raise missing_credentials(OFFLINE)
+
+
+def check_provider(provider: str, dry_run: bool) -> None:
+    """A registered provider (built-in or plugin), with its credentials unless dry-running."""
+    from authorkit.providers import is_known, names, require_credentials
+
+    if not is_known(provider):
+        raise UsageError(f"unknown provider {provider!r}", hint=f"use one of: {', '.join(names())}")
+    if not dry_run:
+        require_credentials(provider, OFFLINE)
 
 
 def produce_text(provider: str, item: PlanItem, guide: StyleGuide, ws: Workspace, context: dict[str, Any], *,
@@ -189,8 +199,7 @@ def produce_text(provider: str, item: PlanItem, guide: StyleGuide, ws: Workspace
         from authorkit.scaffold import render_scaffold
 
         return render_scaffold(item, guide, ws, context)
-    if provider not in PROVIDERS:
-        raise UsageError(f"unknown provider {provider!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
+    check_provider(provider, dry_run)
     # Model-backed: outline, sections in parallel, check, repair (see generate.py).
     from authorkit.generate import draft_with_model
 
@@ -250,9 +259,8 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
     from authorkit.textio import atomic_write_text, line_count
 
     kind = normalize_kind(kind)
-    provider = provider or default_provider(ws)
-    if provider not in PROVIDERS:
-        raise UsageError(f"unknown provider {provider!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
+    provider = provider or default_provider(ws, dry_run)
+    check_provider(provider, dry_run)
     plan = plan or load_plan(ws)
     item = find_item(plan, kind, ref)
 
