@@ -55,9 +55,12 @@ def test_draft_outline_then_sections_passes_check(ws, guide) -> None:
     assert "Week 2 › Day 8" in first.user[1].text and "has benchmarks" in first.user[1].text
     assert "POC #62: Write-through cache" in first.user[1].text
     assert not first.user[-1].cache
-    # Every later call shares exactly the same prefix (so it is read from the cache).
+    # Every later call shares exactly the same prefix (so it is read from the cache), then
+    # the outline as its own cached block.
     for r in fake.history[1:]:
-        assert [b.text for b in r.user[:-1]] == [b.text for b in first.user[:-1]]
+        assert [b.text for b in r.user[:2]] == [b.text for b in first.user[:-1]]
+        assert r.user[2].text.startswith("<outline>") and "POC #61" in r.user[2].text
+    assert all(r.user[2].cache for r in fake.history[1:] if len(r.user) == 4)
     labels = [r.label for r in fake.history[1:]]
     assert "section:what-youll-build" in labels and "section:step-by-step/step-5" in labels
     # Sections assembled in the guide's order, steps numbered without gaps.
@@ -103,9 +106,10 @@ def test_repair_rounds_are_bounded(ws, guide) -> None:
 
 def test_invalid_outline_is_asked_again_then_fails(ws, guide) -> None:
     fake = FakeProvider().enqueue("not json at all", '{"title": ""}')
-    with pytest.raises(ProviderError, match="outline .* not valid JSON"):
+    with pytest.raises(ProviderError, match="outline .* not valid after one repair"):
         Generator(ws, fake, guide, record=False).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
-    assert "Your previous reply was not valid" in fake.history[1].user[-1].text
+    assert "Your previous reply could not be used" in fake.history[1].user[-1].text
+    assert len(fake.history) == 2
 
 
 def test_outline_title_gets_the_poc_number() -> None:
@@ -115,7 +119,7 @@ def test_outline_title_gets_the_poc_number() -> None:
 
 
 def test_model_calls_are_recorded_with_cost(tmp_path, guide) -> None:
-    (tmp_path / "authorkit.toml").write_text("[model.prices]\ninput = 3.0\noutput = 15.0\n")
+    (tmp_path / "authorkit.toml").write_text('[model]\nname = "fake-model"\n[model.prices]\ninput = 3.0\noutput = 15.0\n')
     ws = load_workspace(tmp_path)
     Generator(ws, FakeProvider(responder=writer), guide).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
     from authorkit.session import Session
@@ -123,5 +127,92 @@ def test_model_calls_are_recorded_with_cost(tmp_path, guide) -> None:
     events = [e for e in Session.current(ws, create=False).events() if e["event"] == "model_call"]
     assert len(events) >= 10
     e = events[0]
-    assert e["document"] == "poc-61.md" and e["model"] == "fake-model"
+    assert e["document"] == "poc-61.md" and e["model"] == "fake-model" and e["outcome"] == "ok"
     assert e["cost_usd"] == pytest.approx((e["input_tokens"] * 3 + e["output_tokens"] * 15) / 1e6, rel=1e-3)
+
+
+def test_a_model_without_prices_is_unpriced_not_free(tmp_path, guide) -> None:
+    from authorkit.costs import format_usage
+    from authorkit.session import Session
+
+    (tmp_path / "authorkit.toml").write_text('[model]\nname = "claude-sonnet-4-5"\n')
+    ws = load_workspace(tmp_path)
+    result = Generator(ws, FakeProvider("local-llama", responder=writer), guide).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    assert result.cost_usd is None and result.usage.output_tokens > 0
+    assert format_usage(result.usage, result.cost_usd).endswith("cost unpriced")
+    events = [e for e in Session.current(ws, create=False).events() if e["event"] == "model_call"]
+    assert events and all(e["cost_usd"] is None and e["priced"] is False for e in events)
+
+
+def test_a_failing_section_is_retried_alone_then_marks_the_document(ws, guide) -> None:
+    """One section that keeps failing: the others are written and kept; the document fails
+    with a finding naming the section, and nothing more is sent for it (no repair round)."""
+    failing = "section:why-this-matters"
+
+    def responder(req):
+        if req.label == failing:
+            raise ProviderError("section:why-this-matters failed 5 times, last after connection reset; nothing was written")
+        return writer(req)
+
+    fake = FakeProvider(responder=responder)
+    result = Generator(ws, fake, guide, record=False, concurrency=1).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    labels = [r.label for r in fake.history]
+    assert labels.count(failing) == 2  # tried once more on its own
+    after = labels[[i for i, x in enumerate(labels) if x == failing][-1] + 1:]
+    assert after == []  # the document failed: no further request
+    assert not any(x.startswith("repair:") for x in labels)
+    failed = [f for f in result.errors if f.rule == "generation-failed"]
+    assert failed and "Why This Matters could not be written" in failed[0].message
+    assert "## Why This Matters" in result.text and "this section could not be written" in result.text
+    # What was written before the failure is kept, in order.
+    assert "## What You'll Build" in result.text
+
+
+def test_a_fatal_error_stops_the_document_at_once(ws, guide) -> None:
+    from authorkit.providers import Fatal
+
+    def responder(req):
+        if req.label.startswith("section:"):
+            raise Fatal("the prompt does not fit the server's context of 8,192 tokens")
+        return writer(req)
+
+    fake = FakeProvider(responder=responder)
+    with pytest.raises(Fatal, match="8,192"):
+        Generator(ws, fake, guide, record=False, concurrency=1).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    assert [r.label for r in fake.history][1:] == [fake.history[1].label]  # one section call, then nothing
+
+
+def test_server_context_smaller_than_the_prompt_is_refused_before_any_call(ws, guide) -> None:
+    from authorkit.providers import Fatal
+
+    class SmallServer(FakeProvider):
+        endpoint = "http://127.0.0.1:8080"
+        official = False
+
+        def server_context(self):
+            return 1024
+
+    events: list[tuple[str, dict]] = []
+    fake = SmallServer(responder=writer)
+    gen = Generator(ws, fake, guide, record=False, on_event=lambda kind, **d: events.append((kind, d)))
+    with pytest.raises(Fatal, match="server's context of 1,024 tokens"):
+        gen.run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    assert fake.history == []
+    notice = next(d["message"] for k, d in events if k == "notice")
+    assert "the server needs a context of at least" in notice and "(it reports 1,024)" in notice
+
+
+def test_document_deadline_stops_sending(tmp_path, guide) -> None:
+    import time as _time
+
+    (tmp_path / "authorkit.toml").write_text("[model]\ndocument_deadline = 0.3\n")
+    ws = load_workspace(tmp_path)
+
+    def slow(req):
+        _time.sleep(0.2)
+        return writer(req)
+
+    fake = FakeProvider(responder=slow)
+    result = Generator(ws, fake, guide, record=False, concurrency=1).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
+    assert len(fake.history) <= 3
+    assert any(f.rule == "generation-failed" and "document_deadline" in f.message for f in result.errors)
