@@ -24,6 +24,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from authorkit.config import CONFIG_NAME
 from authorkit.errors import WriteRefused
@@ -160,6 +161,7 @@ class FolderSurvey:
     shape: list[str] = field(default_factory=list)  # headings most documents share, when no style fits
     learned: str | None = None
     minority: str = ""  # a group of documents in the folder with a shape of its own
+    failing: str = ""  # most documents fail the folder's style structurally
 
 
 @dataclass
@@ -178,6 +180,7 @@ class Survey:
     plans: list[PlanChoice] = field(default_factory=list)
     reference: str | None = None
     reference_why: str = ""
+    groups: list[str] = field(default_factory=list)  # guides learned for documents across folders
 
 
 def _docs_by_folder(root: Path, croot: Path) -> dict[Path, list[Path]]:
@@ -222,8 +225,9 @@ def _guide_name_for(folder: str, taken: set[str]) -> str:
 
 def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False, dry_run: bool = False, guides_dir: Path | None = None) -> Survey:
     """Score every folder's documents against every guide and decide each folder's style;
-    learn guides for folders of a shape of their own when asked; find landing pages."""
-    from authorkit.learn import Exemplar, cluster_headings, landing_reason, learn as learn_guide, section_level
+    with `learn`, learn guides for the shapes no guide fits; find landing pages."""
+    from authorkit.learn import Exemplar, cluster_headings, heading_key, landing_reason, learn as learn_guide, section_level
+    from authorkit.nav import slugify
     from authorkit.rules import detect_style
     from authorkit.styleguide import load_guides, parse_guide
 
@@ -232,7 +236,7 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
     guides = dict(load_guides(guides_dir))
     sv = Survey()
     croot = (root / lay.content_root).resolve()
-    parsed: dict[Path, object] = {}
+    parsed: dict[Path, Any] = {}
     folders = _docs_by_folder(root, croot)
     plan_paths = {(root / p).resolve() for p in lay.plan_files}
     for d in sorted(folders):
@@ -251,18 +255,22 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
             kept.append(p)
         folders[d] = kept
 
-    scores_of: dict[str, tuple[str, float, dict[str, float]]] = {}
+    scores_of: dict[Path, tuple[str, float, dict[str, float]]] = {}
 
     def score_doc(p: Path) -> tuple[str, float, dict[str, float]]:
-        name, score, scores = detect_style(parsed[p], guides)  # type: ignore[arg-type]
-        return name, score, {s.name: s.score for s in scores}
+        name, score, scores = detect_style(parsed[p], guides)
+        scores_of[p] = (name, score, {s.name: s.score for s in scores})
+        return scores_of[p]
+
+    def fits_any(p: Path) -> bool:
+        return scores_of[p][1] >= FIT
 
     def score_folder(d: Path) -> FolderSurvey:
         docs = folders[d]
         fs = FolderSurvey(_rel(root, d), [_rel(root, p) for p in docs], {}, {})
         totals: dict[str, float] = {}
         for p in docs:
-            name, score, by = scores_of[_rel(root, p)] = score_doc(p)
+            name, score, by = score_doc(p)
             for k, v in by.items():
                 totals[k] = totals.get(k, 0.0) + v
             if name and score >= FIT:
@@ -273,17 +281,17 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
             if n > MAJORITY * len(docs):
                 fs.style = top
                 fs.why = f"{n}/{len(docs)} documents fit {top} (mean score {fs.mean.get(top, 0):.2f})"
-                for rel in fs.docs:
-                    name, score, by = scores_of[rel]
+                for p in docs:
+                    name, score, by = scores_of[p]
                     # A document that clearly fits another style, and not this one, gets its own line.
                     if name and name != top and score >= FIT and by.get(top, 0) < FIT:
-                        fs.exceptions.append((rel, name, score))
+                        fs.exceptions.append((_rel(root, p), name, score))
         return fs
 
-    def shape_of(paths: list[Path]) -> tuple[list[str], list]:
+    def shape_of(paths: list[Path]) -> tuple[list[str], list[Exemplar]]:
         """The headings most of these documents share (two or more), and the documents that
         have at least half of them."""
-        exs = [Exemplar(p, _rel(root, p), parsed[p]) for p in paths]  # type: ignore[arg-type]
+        exs = [Exemplar(p, _rel(root, p), parsed[p]) for p in paths]
         clusters = [c for c in cluster_headings(exs, section_level(exs)) if len(c.docs) >= SHAPE_SHARE * len(exs)]
         if len(clusters) < 2:
             return [], []
@@ -291,7 +299,7 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
         members = [e for i, e in enumerate(exs) if sum(1 for c in clusters if i in c.docs) * 2 >= len(clusters)]
         return [c.label for c in clusters], members
 
-    def learn_for(hint: str, members: list, where: str) -> str:
+    def learn_for(hint: str, members: list[Exemplar], where: str) -> str:
         name = _guide_name_for(hint, set(guides))
         path = guides_dir / f"{name}.yaml"
         while path.exists() and not force:  # an existing guide is never replaced without --force
@@ -302,46 +310,103 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
         sv.learned.append((name, path, res.text, False))
         return name
 
-    # Biggest folders first, so a guide learned for one is tried on the next.
+    def struct_failures(paths: list[Path], style: str) -> int:
+        from authorkit.rules import check_document
+
+        g = guides[style]
+        return sum(1 for p in paths if any(f.rule in _STRUCTURAL and str(f.severity) == "error" for f in check_document(parsed[p], g, code_checks=False)))
+
+    # 1. Folders, biggest first, so a guide learned for one is tried on the next.
     order = sorted((d for d in folders if folders[d]), key=lambda d: (-len(folders[d]), str(d)))
     results: dict[Path, FolderSurvey] = {}
     for d in order:
         fs = score_folder(d)
-        if fs.style is None and len(folders[d]) >= 3:
-            fs.shape, members = shape_of(folders[d])
-            if fs.shape and learn:
-                name = fs.learned = learn_for(fs.rel, members, fs.rel)
+        docs = folders[d]
+        elsewhere = {e[0] for e in fs.exceptions}
+        own = [p for p in docs if _rel(root, p) not in elsewhere]
+        failing = struct_failures(own, fs.style) if fs.style is not None and len(own) >= 3 else 0
+        if fs.style is not None and failing * 2 >= len(own) > 2:
+            fs.failing = f"{failing}/{len(own)} of its documents fail {fs.style} structurally (missing sections, title)"
+        if len(docs) >= 3 and (fs.style is None or fs.failing):
+            shape, members = shape_of(docs)
+            fs.shape = shape
+            if shape and learn and len(members) >= 3:
+                before = fs.style
+                hint, where = fs.rel, fs.rel
+                # Category folders (problems-at-scale/consistency, …/performance) usually share
+                # one shape: learned from all of them that fit no style, named after the parent.
+                sibs = [x for x in folders if x.parent == d.parent and x != d and folders[x]]
+                if sibs and d.parent.resolve() != croot:
+                    pool_sib = [p for x in sibs for p in folders[x] if score_doc(p)[1] < FIT]
+                    wide, wide_members = shape_of(docs + pool_sib)
+                    if wide and len(wide_members) > len(members) and set(shape[:2]) <= set(wide):
+                        shape, members = wide, wide_members
+                        hint, where = _rel(root, d.parent), f"{_rel(root, d.parent)} ({len({m.path.parent for m in members})} folders)"
+                name = learn_for(hint, members, where)
                 fs = score_folder(d)
-                fs.shape, fs.learned = [c for c in shape_of(folders[d])[0]], name
+                fs.shape, fs.learned = shape, name
                 fit = fs.fits.get(name, 0)
                 if fs.style != name:
-                    fs.style, fs.exceptions = name, []
-                fs.why = (f"no guide fits; learned `{name}` from {len(members)} documents sharing "
-                          f"{', '.join(fs.shape[:4])}{'…' if len(fs.shape) > 4 else ''} ({fit}/{len(fs.docs)} now fit it)")
-        if fs.style is None and not fs.fits and len(folders[d]) < 3:
+                    fs.style, fs.exceptions = name, [e for e in fs.exceptions if e[1] != name]
+                reason = "no guide fits" if before is None else f"most fail {before} structurally"
+                fs.why = (f"{reason}; learned `{name}` from {len(members)} documents sharing "
+                          f"{', '.join(shape[:4])}{'…' if len(shape) > 4 else ''} ({fit}/{len(docs)} now fit it)")
+                fs.failing = ""
+        if fs.style is None and not fs.fits and len(docs) < 3:
             # Too few documents to judge by their shape: the folder's name or titles decide.
             guess = _named_style(lay, fs.rel)
             if guess is not None and guess in guides:
-                fs.style, fs.why = guess, f"{len(folders[d])} document(s), none fitting any style yet; {guess} by the folder's {'POC titles' if guess == 'tutorial' else 'name'}"
-        if fs.style is not None:
-            # A sizeable group that fits neither the folder's style nor any other, but shares
-            # a shape of its own (short POCs among long ones), gets its own learned guide.
-            misfits = [p for p in folders[d] if scores_of[_rel(root, p)][2].get(fs.style, 0) < FIT and scores_of[_rel(root, p)][1] < FIT]
-            if len(misfits) >= 3 and len(misfits) >= 0.15 * len(folders[d]):
-                shape, members = shape_of(misfits)
-                if shape and learn:
-                    from authorkit.nav import slugify
+                fs.style, fs.why = guess, f"{len(docs)} document(s), none fitting any style yet; {guess} by the folder's {'POC titles' if guess == 'tutorial' else 'name'}"
+        results[d] = fs
 
-                    name = learn_for(f"{fs.rel}-{slugify(shape[0])[:30]}", members, f"{fs.rel} ({len(members)} of its documents)")
-                    for p in misfits:
-                        got, score, by = scores_of[_rel(root, p)] = score_doc(p)
-                        if got == name and score >= FIT:
-                            fs.exceptions.append((_rel(root, p), name, score))
-                    fs.minority = f"{len(members)} documents share {', '.join(shape[:4])}: learned `{name}` for them"
-                elif shape:
+    # 2. Documents that fit no style, wherever they are: groups of them that share a shape (a
+    # "Quick Overview" opening across folders, short POCs among long ones) get a learned guide.
+    pool = [p for d in order for p in folders[d] if not fits_any(p)]
+    tried: set[str] = set()
+    while learn and len(pool) >= 3 and len(sv.learned) < MAX_LEARNED:
+        freq: dict[str, set[Path]] = {}
+        for p in pool:
+            doc = parsed[p]
+            for s in doc.sections(section_level([Exemplar(p, "", doc)])):
+                k = heading_key(s.heading.norm)
+                if k and k not in tried:
+                    freq.setdefault(k, set()).add(p)
+        cands = sorted(((len(v), k) for k, v in freq.items() if len(v) >= 3), key=lambda t: (-t[0], t[1]))
+        if not cands:
+            break
+        _, key = cands[0]
+        tried.add(key)
+        group = sorted(freq[key], key=str)
+        shape, members = shape_of(group)
+        if not shape or len(members) < 3:
+            continue
+        dirs = {m.path.parent for m in members}
+        hint = slugify(shape[0])[:40] if len(dirs) > 1 else f"{_rel(root, next(iter(dirs)))}-{slugify(shape[0])[:30]}"
+        where = f"{len(dirs)} folders" if len(dirs) > 1 else _rel(root, next(iter(dirs)))
+        name = learn_for(hint, members, where)
+        placed = [p for p in pool if score_doc(p)[0] == name and scores_of[p][1] >= FIT]
+        pool = [p for p in pool if p not in set(placed)]
+        sv.groups.append(f"learned `{name}` for {len(placed)} documents in {where} that fit no style but share {', '.join(shape[:4])}")
+        for d, fs in results.items():
+            in_here = [p for p in placed if p.parent == d]
+            if not in_here:
+                continue
+            if fs.style is None:
+                again = score_folder(d)
+                if again.style is not None:
+                    again.why += f" (after learning `{name}`)"
+                    results[d] = again
+                    continue
+            fs.exceptions += [(_rel(root, p), name, scores_of[p][1]) for p in in_here]
+    for d, fs in results.items():
+        if fs.style is not None and not learn:
+            misfits = [p for p in folders[d] if not fits_any(p)]
+            if len(misfits) >= 3 and len(misfits) >= 0.15 * len(folders[d]):
+                shape, _ = shape_of(misfits)
+                if shape:
                     fs.minority = (f"{len(misfits)} documents fit no style but share {', '.join(shape[:4])} "
                                    "(`authorkit init --learn` learns a guide for them)")
-        results[d] = fs
+
     poc = lay.poc_dir or _default_poc_dir(lay)
     if not any(fs.rel == poc for fs in results.values()):
         # An empty POC folder still receives new POCs: they are checked as the draft style.
@@ -352,6 +417,10 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
     if "tutorial" in guides:
         sv.reference, sv.reference_why = _reference(root, lay, parsed, guides["tutorial"])
     return sv
+
+
+_STRUCTURAL = {"section-missing", "section-forbidden", "title-format", "title-missing"}
+MAX_LEARNED = 20  # guides `init --learn` writes at most in one run
 
 
 def _named_style(lay: Layout, rel: str) -> str | None:
@@ -516,7 +585,7 @@ def _style_lines(lay: Layout, sv: Survey | None) -> str:
         return "".join(f"{_q(g)} = {_q(s)}\n" for g, s in styles)
     for fs in sv.folders:
         for doc, style, score in fs.exceptions:
-            lines.append(f"{_q(doc)} = {_q(style)}  # fits {style} ({score:.2f}) rather than the folder's {fs.style}")
+            lines.append(f"{_q(doc)} = {_q(style)}  # fits {style} ({score:.2f})" + (f" rather than the folder's {fs.style}" if fs.style else ""))
     for fs in sv.folders:
         scores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(fs.mean.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
         if fs.style:
@@ -630,10 +699,15 @@ def _survey_notes(sv: Survey) -> list[str]:
             notes.append(f"{fs.rel} -> auto: no style fits most of its {len(fs.docs)} documents [fits: {fits}; mean scores: {scores}]{shape}")
         if fs.minority:
             notes.append(f"  {fs.minority}")
+        if fs.failing:
+            shape = f"; they share {', '.join(fs.shape[:4])} (`authorkit init --learn` learns a guide for them)" if fs.shape else ""
+            notes.append(f"  {fs.failing}{shape}")
         for doc, style, score in fs.exceptions[:20]:
-            notes.append(f"  {doc} -> {style} ({score:.2f}): fits it rather than {fs.style}")
+            notes.append(f"  {doc} -> {style} ({score:.2f})" + (f": fits it rather than {fs.style}" if fs.style else ""))
         if len(fs.exceptions) > 20:
             notes.append(f"  … and {len(fs.exceptions) - 20} more documents mapped to their own style")
+    for g in sv.groups:
+        notes.append(g)
     for name, path, _, kept in sv.learned:
         notes.append(f"learned style `{name}` -> {path.name}" + (" (kept the existing file)" if kept else ""))
     if sv.landing:

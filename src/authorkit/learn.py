@@ -155,10 +155,24 @@ def heading_key(norm: str) -> str:
     return _NUMBER.sub("#", _AMOUNT.sub("$#", main_part(norm)))
 
 
+def _repaired(text: str) -> str:
+    """Mojibake repaired (`ðŸŽ¯ What` -> `🎯 What`), so a garbled heading still names its section."""
+    if text.isascii():
+        return text
+    from authorkit.plan import repair
+
+    return repair(text)
+
+
+def _norm(text: str) -> str:
+    return normalize_heading(_repaired(text))
+
+
 def _display(text: str) -> str:
-    """A heading as an alias: markup and emoji gone, case kept."""
+    """A heading as an alias: mojibake repaired, markup and emoji gone, case kept."""
     from authorkit.document import _is_symbol
 
+    text = _repaired(text)
     s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
     s = re.sub(r"<[^>]+>", "", s)
     s = "".join(" " if _is_symbol(c) else c for c in s)
@@ -213,7 +227,7 @@ def cluster_headings(exemplars: list[Exemplar], level: int) -> list[Cluster]:
         secs = ex.doc.sections(level)
         per: Counter = Counter()
         for si, s in enumerate(secs):
-            key = heading_key(s.heading.norm)
+            key = heading_key(s.heading.norm if s.heading.text.isascii() else _norm(s.heading.text))
             if not key:
                 continue
             c = by_key.setdefault(key, Cluster(key))
