@@ -124,14 +124,14 @@ def test_unreadable_permissions_are_a_finding(site: Path, monkeypatch: pytest.Mo
     # Root ignores file modes, so simulate the OS refusing the read.
     target = site / "pages" / "secret.md"
     target.write_text(GOOD)
-    real = Path.read_bytes
+    real = os.open
 
-    def deny(self: Path) -> bytes:
-        if self.name == "secret.md":
+    def deny(path, flags, *args):  # type: ignore[no-untyped-def]
+        if os.path.basename(path) == "secret.md":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(os, "open", deny)
     run_ = check_paths(load_workspace(site), None, use_cache=False)
     by = {r.path: r for r in run_.results}
     assert [f.rule for f in by["pages/secret.md"].findings] == ["file-unreadable"]
@@ -198,10 +198,15 @@ def test_fix_repairs_mojibake_atomically_and_leaves_good_text(tmp_path: Path) ->
     assert run(["check", "bad.md", "--style", "article"], tmp_path).stdout.count("mojibake") == 0
 
 
-def test_fix_reencodes_cp1252(tmp_path: Path) -> None:
+def test_fix_reencodes_cp1252_only_when_told(tmp_path: Path) -> None:
     p = tmp_path / "old.md"
-    p.write_bytes("# Caf\xe9 \x93quoted\x94\n".encode("latin-1"))
+    raw = "# Caf\xe9 \x93quoted\x94\n".encode("latin-1")
+    p.write_bytes(raw)
     r = run(["fix", "old.md"], tmp_path)
+    assert r.returncode == 2 and "old.md:1: not valid UTF-8: byte 0xE9 at byte offset 5" in r.stderr
+    assert "--encoding" in r.stderr and p.read_bytes() == raw
+    r = run(["fix", "old.md", "--encoding", "cp1252"], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
     assert "re-encoded from cp1252" in r.stdout
     assert p.read_text(encoding="utf-8") == "# Café “quoted”\n"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from authorkit.check import check_text, detect_style
 from authorkit.document import parse
 from authorkit.findings import Severity
-from authorkit.fix import fix_text, looks_mojibake
+from authorkit.fix import fix_text, looks_mojibake, repair_text
 from authorkit.styleguide import load_guides
 
 
@@ -48,7 +48,11 @@ def test_seeds_mojibake_is_detected_and_repaired(seeds: Path) -> None:
         assert any(looks_mojibake(ln) for ln in text.splitlines()), p.name
         fixed, changes = fix_text(text)
         assert changes
-        assert not any(looks_mojibake(ln) for ln in fixed.splitlines()), p.name
+        # What is left is exactly what fix reports as needing a human, untouched.
+        left = {n for n, ln in enumerate(fixed.split("\n"), 1) if looks_mojibake(ln)}
+        report = repair_text(text)
+        assert left == {n for n, _ in report.needs_human}, p.name
+        assert all(fixed.split("\n")[n - 1] == text.split("\n")[n - 1] for n in left)
         # Repair is idempotent: fixing fixed text changes nothing.
         assert fix_text(fixed)[0] == fixed
     plan = next(seeds.glob("004_*.txt")).read_text(encoding="utf-8")

@@ -46,12 +46,10 @@ def guides_digest(dirs: list[Path]) -> str:
 
 
 def file_hash(path: Path) -> str:
-    """Same digest as textio.content_hash of the file's bytes, read in pieces."""
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+    """Same digest as textio.content_hash of the file's bytes (SHA-256, read in pieces)."""
+    from authorkit.textio import file_sha256
+
+    return file_sha256(path)
 
 
 class CheckCache:

@@ -1,111 +1,432 @@
 """Safe mechanical fixes: mojibake, trailing whitespace, line endings, a missing final newline.
 
-Mojibake is repaired with ftfy. Some sequences cannot be recovered by any decoder because a
-byte was dropped on the way (cp1252 has no character for 0x8F or 0x9D, so `⏳` arrives as
-`â³`); those are restored from a short table of the status emoji this field uses.
-Correct text is never changed.
+Mojibake is UTF-8 read through the wrong code page: cp1252 (or Latin-1) on Windows, Mac Roman
+on a Mac. A run of such characters is mapped back to the bytes it came from and decoded as
+UTF-8. The repair only writes what those bytes say:
+
+* When every byte is there, the decoding is exact. It is used when the result is a character
+  such text holds (symbols, emoji, punctuation, Latin-1 letters); anything else is left alone.
+* cp1252 has no character for 0x81 0x8D 0x8F 0x90 0x9D, so tools drop such a byte or write a
+  space in its place (`❌` arrives as `âŒ` or `â Œ`). Every way to put one of those five bytes
+  back is tried. The repair is made only when exactly one result is a symbol in COMMON (or,
+  when none is, exactly one result is a symbol at all); otherwise the line is left as it is
+  and reported as needing a human (`📝` and `📁` lose different bytes and look the same).
+* When the lost byte was the last of its character and a space follows, the space may be the
+  author's or the stand-in for the byte. The document decides: if its other damaged symbols
+  show bytes dropped (or replaced by spaces), that is how this one is read; if it shows
+  neither or both, the line is reported, not guessed.
+
+Code spans and fenced code blocks are never changed: documentation about mojibake quotes it on
+purpose. Text that is correct is never changed: a character outside the code pages' ranges
+never starts a repair, and a repair is only made where the bytes decode.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
-from authorkit.textio import atomic_write_text, read_document
-
-# Sequences whose middle byte was lost (cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined).
-LOSSY = {
-    "âŒ": "❌",  # E2 9D 8C
-    "â³": "⏳",  # E2 8F B3
-    "â°": "⏰",  # E2 8F B0
-    "â±": "⏱",  # E2 8F B1
-    "â­": "⏭",  # E2 8F AD
-    "â“": "❓",  # E2 9D 93
-    "â—": "❗",  # E2 9D 97
-    "â¤": "❤",  # E2 9D A4
-}
-_LOSSY_RX = re.compile("|".join(re.escape(k) for k in sorted(LOSSY, key=len, reverse=True)))
-
-# Tell-tale pairs: a UTF-8 lead byte read as cp1252 / Mac Roman followed by a continuation.
-_SUSPECT = re.compile("[ÂÃâð][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]|‚[≠Ä-ü]|[üÙ][Ä-ü][Ä-ü]")
+# --- code pages -----------------------------------------------------------------------------
 
 
-_LEADS = "ÂÃâð‚üÙ"
+def _cp1252_map() -> dict[str, int]:
+    m: dict[str, int] = {}
+    for b in range(0x80, 0x100):
+        try:
+            m[bytes([b]).decode("cp1252")] = b
+        except UnicodeDecodeError:
+            pass
+    # Readers that keep undefined bytes (and Latin-1 readers) show 0x80-0x9F as C1 controls.
+    for b in range(0x80, 0xA0):
+        m.setdefault(chr(b), b)
+    return m
+
+
+_CP = _cp1252_map()
+_MAC = {bytes([b]).decode("mac_roman"): b for b in range(0x80, 0x100)}
+_CODEPAGES = (("cp1252", _CP), ("mac_roman", _MAC))
+_LOST = (0x81, 0x8D, 0x8F, 0x90, 0x9D)  # undefined in cp1252
+_PLACEHOLDERS = " \ufffd"  # what a tool may write instead of a byte it cannot show
+
+# Lead bytes whose sequences this repair decodes: Latin-1 letters and symbols (C2 C3), the
+# cp1252 letters Œ œ Š š Ÿ Ž ž ƒ ˆ ˜ (C5 C6 CB), punctuation, arrows, box drawing, dingbats
+# (E2), the emoji variation selector (EF) and emoji (F0).
+_LEADS = frozenset({0xC2, 0xC3, 0xC5, 0xC6, 0xCB, 0xE2, 0xEF, 0xF0})
+LEAD_CHARS = frozenset(c for _, m in _CODEPAGES for c, b in m.items() if b in _LEADS)
+
+
+def _seq_len(b: int) -> int:
+    if 0xC2 <= b <= 0xDF:
+        return 2
+    if 0xE0 <= b <= 0xEF:
+        return 3
+    if 0xF0 <= b <= 0xF4:
+        return 4
+    return 0
+
+
+def _is_cont(b: int | None) -> bool:
+    return b is not None and 0x80 <= b <= 0xBF
+
+
+# --- what a repair may produce ----------------------------------------------------------------
+
+# Symbols authors of these documents use (the seeds and samples, and common status, arrow and
+# box-drawing characters). When a lost byte leaves several possible symbols, one of these wins
+# over the rest; two of these that look the same after damage are never guessed between.
+COMMON = frozenset(
+    "✅❌⚠⭐🔥⏳🔄💡🚀📝📊🔴🟢🟡🟠🔵⚪⚫🤖🎯😤😌😰🤔💥🔒🔓💰📁📂📋📅📈📉🔍🚫🏢🏆📚🔟✨✔✓✗✘❓❗❤"
+    "⏰⌛⏱⏩⏪⏸▶◀▲▼►◄■□●○◆◇★☆☑☐⚡⚙🛠🧪🧠📌📎📖📘📦🔧🔨🔗🔑🔔🏁🎉👉👈👆👇👍👎👀💬💻🖥📱🌐🐛🐍🐳"
+    "⬆⬇⬅➡↔↕⇒⇐⇔→←↑↓↗↘├└│─┌┐┘┬┴┼┤═║╔╗╚╝—–‘’“”•…×÷±°≤≥≠≈∞√₂™©®\ufe0f\u20e3"
+)
+_ZWJ = "\u200d"
+
+
+def _pictographic(ch: str) -> bool:
+    if len(ch) != 1:
+        return False
+    o = ord(ch)
+    return 0x1F000 <= o <= 0x1FAFF or 0x2600 <= o <= 0x27BF or 0x2300 <= o <= 0x23FF or 0x2B00 <= o <= 0x2BFF or ch in "\ufe0f\u20e3"
+
+
+def _symbolic(ch: str) -> bool:
+    """A character a lost byte may be restored to: punctuation, symbols and emoji (assigned)."""
+    o = ord(ch)
+    if not (0x2000 <= o <= 0x2BFF or 0x1F000 <= o <= 0x1FAFF or ch == "\ufe0f"):
+        return False
+    return unicodedata.category(ch) not in ("Cn", "Co", "Cs", "Cc")
+
+
+def _exact_ok(ch: str, nbytes: int) -> bool:
+    """An exact decoding is used only when it gives a character such text holds: never a
+    letter of another script (legitimate "ß—" must not become an N'Ko letter)."""
+    o = ord(ch)
+    if nbytes == 2:
+        return 0xA0 <= o <= 0xFF or ch in "ŒœŠšŸŽžƒˆ˜"
+    if nbytes == 3:
+        return (0x2000 <= o <= 0x2BFF and unicodedata.category(ch) not in ("Cn", "Co")) or ch == "\ufe0f"
+    return 0x1F000 <= o <= 0x1FAFF and unicodedata.category(ch) != "Cn"
+
+
+# --- one position -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cand:
+    char: str
+    end: int  # index just past what the repair replaces
+    kind: str  # "exact", "dropped", "placeholder"
+    interior: bool  # the lost byte was not the character's last
+
+
+def _candidates(s: str, i: int, prev: str) -> list[_Cand]:
+    out: list[_Cand] = []
+    for name, cmap in _CODEPAGES:
+        lead = cmap.get(s[i])
+        if lead is None or lead not in _LEADS:
+            continue
+        n = _seq_len(lead)
+        # Exact: every byte present.
+        bs = [lead]
+        j = i + 1
+        while len(bs) < n and j < len(s) and _is_cont(cmap.get(s[j])):
+            bs.append(cmap[s[j]])
+            j += 1
+        if len(bs) == n:
+            try:
+                ch = bytes(bs).decode("utf-8")
+            except UnicodeDecodeError:
+                ch = ""
+            if len(ch) == 1 and _exact_ok(ch, n):
+                out.append(_Cand(ch, j, "exact", False))
+            continue  # all bytes are there: no byte was lost
+        if name != "cp1252":
+            continue  # Mac Roman defines every byte: nothing is lost on that path
+        for p in range(1, n):  # where the lost byte sat
+            for kind in ("dropped", "placeholder"):
+                got: list[int | None] = [lead]
+                j = i + 1
+                ok = True
+                for k in range(1, n):
+                    if k == p:
+                        if kind == "placeholder":
+                            if j < len(s) and s[j] in _PLACEHOLDERS:
+                                j += 1
+                            else:
+                                ok = False
+                                break
+                        got.append(None)
+                        continue
+                    b = cmap.get(s[j]) if j < len(s) else None
+                    if not _is_cont(b):
+                        ok = False
+                        break
+                    got.append(b)
+                    j += 1
+                if not ok:
+                    continue
+                for x in _LOST:
+                    try:
+                        ch = bytes(x if b is None else b for b in got).decode("utf-8")
+                    except UnicodeDecodeError:
+                        continue
+                    if ch == _ZWJ:
+                        # Only ever between two emoji (👨‍💻): after one, before another's lead.
+                        if _pictographic(prev) and j < len(s) and s[j] in "ð\uf8ff":
+                            out.append(_Cand(ch, j, kind, p < n - 1))
+                        continue
+                    if _symbolic(ch):
+                        out.append(_Cand(ch, j, kind, p < n - 1))
+    return out
+
+
+# A damaged symbol that no candidate explains: a lone "â" or "ð" between non-letters (both
+# continuation bytes lost), or a symbol's lead with part of its bytes.
+_NEAR_MISS = re.compile("â[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]|ðŸ|ï¸|‚[Ä-ü≠∞±≤≥¥µ∂∑∏π∫ªºΩæø†°¢£§•¶ß®©™´¨ÆØ]{2}|\uf8ffü|Ô∏")
+
+
+def _near_miss(s: str, i: int) -> bool:
+    c = s[i]
+    if _NEAR_MISS.match(s, i):
+        return True
+    if c in "âð":
+        before = s[i - 1] if i else " "
+        after = s[i + 1] if i + 1 < len(s) else " "
+        return not before.isalpha() and not after.isalpha()
+    return False
+
+
+@dataclass
+class LineRepair:
+    text: str
+    changed: bool = False
+    human: list[str] = field(default_factory=list)  # what could not be repaired, quoted
+    evidence: set[str] = field(default_factory=set)  # "dropped" / "placeholder" seen unambiguously
+
+
+def _choose(cands: list[_Cand]) -> str | None:
+    chars = {c.char for c in cands}
+    common = chars & COMMON
+    if len(common) == 1:
+        return next(iter(common))
+    if not common and len(chars) == 1:
+        return next(iter(chars))
+    return None
+
+
+def repair_segment(s: str, mode: str | None) -> LineRepair:
+    """Repair one stretch of prose (no code in it). `mode` is the document's way of losing
+    bytes ("dropped", "placeholder" or None when unknown or mixed)."""
+    out: list[str] = []
+    res = LineRepair(s)
+    i = 0
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c not in LEAD_CHARS:
+            out.append(c)
+            i += 1
+            continue
+        cands = _candidates(s, i, out[-1] if out else "")
+        exact = {x.char: x for x in cands if x.kind == "exact"}
+        if len(exact) == 1:
+            x = next(iter(exact.values()))
+            out.append(x.char)
+            res.changed = True
+            i = x.end
+            continue
+        if len(exact) > 1:  # cp1252 and Mac Roman readings disagree
+            res.human.append(s[i : max(x.end for x in exact.values())])
+            out.append(c)
+            i += 1
+            continue
+        if not cands:
+            if _near_miss(s, i):
+                res.human.append(s[i : i + 4].split(" ")[0] or c)
+            out.append(c)
+            i += 1
+            continue
+        ch = _choose(cands)
+        if ch is None:
+            res.human.append(s[i : max(x.end for x in cands)])
+            out.append(c)
+            i += 1
+            continue
+        mine = [x for x in cands if x.char == ch]
+        ends = {x.end for x in mine}
+        kinds = {x.kind for x in mine}
+        if len(ends) == 1:
+            pick = mine[0]
+            if len(kinds) == 1 and (pick.kind == "dropped" or pick.interior):
+                res.evidence.add(pick.kind)
+        else:
+            # The lost byte was the last one and a space follows: the author's, or the stand-in?
+            by_kind = [x for x in mine if x.kind == mode] if mode else []
+            if len({x.end for x in by_kind}) != 1:
+                res.human.append(s[i : max(ends)])
+                out.append(c)
+                i += 1
+                continue
+            pick = by_kind[0]
+        out.append(pick.char)
+        res.changed = True
+        i = pick.end
+    res.text = "".join(out)
+    return res
+
+
+# --- lines, code spans, documents ----------------------------------------------------------------
+
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+
+
+def _prose_and_code(line: str) -> list[tuple[bool, str]]:
+    """Split a line into (is_code, text) pieces by its inline code spans."""
+    if "`" not in line:
+        return [(False, line)]
+    parts: list[tuple[bool, str]] = []
+    pos = 0
+    for m in _CODE_SPAN.finditer(line):
+        parts.append((False, line[pos : m.start()]))
+        parts.append((True, m.group(0)))
+        pos = m.end()
+    parts.append((False, line[pos:]))
+    return parts
+
+
+def _may_have_mojibake(line: str) -> bool:
+    return not line.isascii() and any(c in LEAD_CHARS for c in line)
+
+
+_MAX_PASSES = 3  # text mis-decoded twice (`Ã¢Å“â€¦`) needs a pass per round trip
+
+
+def repair_line(line: str, mode: str | None = None, *, spans: bool = True) -> LineRepair:
+    """Repair one line; inline code spans are left alone unless `spans` is False."""
+    res = LineRepair(line)
+    if not _may_have_mojibake(line):
+        return res
+    pieces = []
+    for is_code, piece in (_prose_and_code(line) if spans else [(False, line)]):
+        if is_code or not _may_have_mojibake(piece):
+            pieces.append(piece)
+            continue
+        for _ in range(_MAX_PASSES):
+            r = repair_segment(piece, mode)
+            res.evidence |= r.evidence
+            if not r.changed:
+                res.human.extend(r.human)
+                break
+            res.changed = True
+            piece = r.text
+        else:
+            res.human.extend(repair_segment(piece, mode).human)
+        pieces.append(piece)
+    res.text = "".join(pieces)
+    return res
+
+
+def document_mode(lines: Iterable[str]) -> str | None:
+    """How this document lost its undefined bytes, when its unambiguous repairs agree."""
+    seen: set[str] = set()
+    for line in lines:
+        if _may_have_mojibake(line):
+            seen |= repair_line(line, spans=False).evidence
+    return next(iter(seen)) if len(seen) == 1 else None
+
+
+_REPERTOIRE = frozenset(_CP) | frozenset(_MAC) | frozenset("\ufffd")
+
+
+def whole_file_damaged(text: str, prose_changed: bool) -> bool:
+    """True when the whole file went through the wrong code page, code included: its prose
+    has mojibake and every non-ASCII character in it is one a code page produces. A file that
+    also holds a correct ✅ or “ was not mis-read as a whole, so mojibake in its code is
+    quoted on purpose and stays."""
+    if not prose_changed:
+        return False
+    return all(c in _REPERTOIRE for c in set(text) if c >= "\x80")
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair the mojibake in `text` (no code awareness: for titles and plan lines)."""
+    if not _may_have_mojibake(text):
+        return text
+    lines = text.split("\n")
+    mode = document_mode(lines)
+    return "\n".join(repair_line(ln, mode).text for ln in lines)
+
+
+def looks_mojibake(line: str) -> bool:
+    """True when the line holds mojibake: repairable, or damaged beyond repair."""
+    if not _may_have_mojibake(line):
+        return False
+    r = repair_line(line)
+    return r.changed or bool(r.human)
 
 
 def suspect_positions(text: str) -> list[int]:
     """Offsets where mojibake may start (cheap pre-filter for whole documents)."""
-    if text.isascii() or not any(c in text for c in _LEADS):
+    if text.isascii():
         return []
-    out = [m.start() for m in _SUSPECT.finditer(text)]
-    out.extend(m.start() for m in _LOSSY_RX.finditer(text))
-    return out
+    return [i for i, c in enumerate(text) if c in LEAD_CHARS]
 
 
-def looks_mojibake(line: str) -> bool:
-    if not _SUSPECT.search(line) and not _LOSSY_RX.search(line):
-        return False
-    return fix_mojibake(line) != line
+# --- the whole text -----------------------------------------------------------------------------
 
 
-_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{2,}")
+@dataclass
+class TextFix:
+    text: str
+    changes: list[str]
+    needs_human: list[tuple[int, str]]  # (line, the damaged characters)
 
 
-def _undo_macroman(m: re.Match[str]) -> str:
-    run = m.group(0)
-    try:
-        return run.encode("mac_roman").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return run
+def _code_mask(text: str) -> list[bool]:
+    from authorkit.document import parse
+
+    return parse(text).code_line_mask()
 
 
-def fix_mojibake(text: str) -> str:
-    # UTF-8 read as Mac Roman (`‚≠ê` for ⭐) is not among ftfy's guesses for short runs; a run
-    # that round-trips exactly is unambiguous, and correct text never does (✅ has no Mac
-    # Roman encoding, é alone is not valid UTF-8).
-    if "‚" in text or "Ä" in text or "Ô" in text:
-        text = _NON_ASCII_RUN.sub(_undo_macroman, text)
-    import ftfy  # here, not at the top: every check imports this module, few documents need ftfy
-
-    fixed = ftfy.fix_text(
-        text,
-        unescape_html=False,
-        fix_latin_ligatures=False,
-        fix_character_width=False,
-        uncurl_quotes=False,
-        fix_line_breaks=False,
-        normalization=None,
-        explain=False,
-    )
-    return _LOSSY_RX.sub(lambda m: LOSSY[m.group(0)], fixed)
-
-
-def fix_text(text: str) -> tuple[str, list[str]]:
-    """Return the fixed text and a list of what changed (empty when nothing did)."""
+def repair_text(text: str) -> TextFix:
     changes: list[str] = []
     out = text
     if "\r" in out:
         out = out.replace("\r\n", "\n").replace("\r", "\n")
         changes.append("line endings -> LF")
     lines = out.split("\n")
+    code = _code_mask(out) if any(_may_have_mojibake(ln) or ln.endswith((" ", "\t")) for ln in lines) else []
+    in_code = [i < len(code) and code[i] for i in range(len(lines))]
+    prose_changed = any(not c and (r := repair_line(ln)).changed for ln, c in zip(lines, in_code) if _may_have_mojibake(ln))
+    whole = whole_file_damaged(out, prose_changed)
+    mode = document_mode(ln for ln, c in zip(lines, in_code) if whole or not c)
     moj = 0
     trail = 0
-    in_code = False
+    human: list[tuple[int, str]] = []
     new_lines = []
-    for line in lines:
-        stripped = line.lstrip()
-        if stripped.startswith("```") or stripped.startswith("~~~"):
-            in_code = not in_code
-        if _SUSPECT.search(line) or _LOSSY_RX.search(line):
-            fixed = fix_mojibake(line)
-            if fixed != line:
+    for n, line in enumerate(lines, 1):
+        if in_code[n - 1] and not whole and _may_have_mojibake(line):
+            # Quoted on purpose, so never changed; a character damaged beyond repair is still
+            # worth a look, as `check` reports it too.
+            human.extend((n, h) for h in repair_line(line, mode, spans=False).human)
+        elif _may_have_mojibake(line):
+            r = repair_line(line, mode, spans=not whole)
+            if r.human:
+                # Part of the line cannot be restored for certain: the whole line stays as the
+                # author has it (a trailing space may be the stand-in for a lost byte).
+                human.extend((n, h) for h in r.human)
+                new_lines.append(line)
+                continue
+            if r.changed:
                 moj += 1
-                line = fixed
+                line = r.text
         # Two trailing spaces are a Markdown hard line break in prose; keep exactly those.
         rstripped = line.rstrip(" \t")
         if rstripped != line:
-            keep_break = not in_code and line.endswith("  ") and not line.endswith("   ") and rstripped.strip()
+            keep_break = not in_code[n - 1] and line.endswith("  ") and not line.endswith("   ") and rstripped.strip()
             if not keep_break:
                 trail += 1
                 line = rstripped
@@ -118,29 +439,230 @@ def fix_text(text: str) -> tuple[str, list[str]]:
     if out and not out.endswith("\n"):
         out += "\n"
         changes.append("final newline added")
-    return out, changes
+    return TextFix(out, changes, human)
+
+
+def fix_text(text: str) -> tuple[str, list[str]]:
+    """Return the fixed text and a list of what changed (empty when nothing did)."""
+    r = repair_text(text)
+    return r.text, r.changes
+
+
+# --- files --------------------------------------------------------------------------------------
 
 
 @dataclass
 class FixResult:
     path: Path
-    changes: list[str]
-    written: bool
-    problem: str | None = None
+    changes: list[str] = field(default_factory=list)
+    written: bool = False
+    problem: str | None = None  # why the file was not read or not written (reported, exit 1)
+    error: str | None = None  # the file could not be decoded (bad input, exit 2)
+    needs_human: list[tuple[int, str]] = field(default_factory=list)
     lines_before: int = 0
     lines_after: int = 0
+    new_text: str | None = None
+    target: Path | None = None  # the file written: `path`, or a symlink's target in the workspace
+    original: bytes | None = None
 
 
-def fix_file(path: Path, *, dry_run: bool = False) -> FixResult:
-    res = read_document(path)
-    if res.text is None or res.problem in ("binary", "too-large", "unreadable"):
-        return FixResult(path, [], False, res.detail or res.problem)
-    text = res.text
-    fixed, changes = fix_text(text)
-    if res.problem == "encoding":
-        changes.insert(0, f"re-encoded from {res.encoding} to UTF-8")
-    if not changes:
-        return FixResult(path, [], False)
-    if not dry_run:
-        atomic_write_text(path, fixed)
-    return FixResult(path, changes, not dry_run, None, text.count("\n"), fixed.count("\n"))
+def prepare_fix(path: Path, *, root: Path | None, encoding: str | None = None, shown: str | None = None) -> FixResult:
+    """Read, decode and repair one file in memory; nothing is written."""
+    from authorkit.errors import InputError
+    from authorkit.textio import ReadRefused, decode_strict, line_count, read_bytes_safe
+
+    res = FixResult(path)
+    try:
+        data = read_bytes_safe(path, root=root)
+    except ReadRefused as exc:
+        res.problem = exc.detail
+        return res
+    try:
+        text = decode_strict(data, shown or str(path), encoding)
+    except InputError as exc:
+        res.error = str(exc)
+        return res
+    if not text.strip():
+        return res
+    fixed = repair_text(text)
+    res.needs_human = fixed.needs_human
+    res.changes = list(fixed.changes)
+    new = fixed.text
+    if encoding is not None and new.encode("utf-8") != data:
+        from codecs import lookup
+
+        name = lookup(encoding).name
+        if name not in ("utf-8", "utf_8") and not text.isascii():
+            res.changes.insert(0, f"re-encoded from {encoding} to UTF-8")
+        elif data.startswith(b"\xef\xbb\xbf") and not res.changes:
+            res.changes.append("byte-order mark removed")
+    if res.changes:
+        res.new_text = new
+        res.original = data
+        res.lines_before = line_count(text)
+        res.lines_after = line_count(new)
+    return res
+
+
+def uncommitted(paths: list[Path]) -> dict[Path, str]:
+    """For each path that git could not give back as it is now, why: edits not committed,
+    untracked, or ignored. Paths outside any repository are not listed (there is nothing to
+    compare with). One `git status` per repository, not one per file."""
+    if not paths:
+        return {}
+    try:
+        import git
+    except ImportError:  # pragma: no cover - gitpython is a dependency
+        return {}
+    import os
+
+    by_repo: dict[str, tuple[object, list[Path]]] = {}
+    out: dict[Path, str] = {}
+    for p in paths:
+        try:
+            repo = git.Repo(p.parent, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            continue
+        if repo.bare or repo.working_tree_dir is None:
+            continue
+        key = os.path.realpath(repo.working_tree_dir)
+        by_repo.setdefault(key, (repo, []))[1].append(p)
+    for top, (repo, ps) in by_repo.items():
+        rel = {os.path.relpath(os.path.realpath(p), top).replace(os.sep, "/"): p for p in ps}
+        names = list(rel)
+        codes: dict[str, str] = {}
+        for k in range(0, len(names), 200):
+            chunk = names[k : k + 200]
+            try:
+                raw = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--", *chunk)  # type: ignore[attr-defined]
+            except git.GitCommandError as exc:
+                for n in chunk:
+                    out[rel[n]] = f"git cannot tell whether it has uncommitted edits ({(exc.stderr or '').strip() or exc})"
+                continue
+            fields = raw.split("\0")
+            i = 0
+            while i < len(fields):
+                entry = fields[i]
+                i += 1
+                if len(entry) < 4:
+                    continue
+                code, name = entry[:2], entry[3:]
+                codes[name] = code
+                if code[0] in "RC":
+                    i += 1  # the rename's source follows
+        for name, code in codes.items():
+            p = rel.get(name)
+            if p is None:
+                continue
+            if code == "??":
+                out[p] = "it is not committed to git (untracked)"
+            elif code == "!!":
+                out[p] = "git ignores it, so there is no committed copy to go back to"
+            else:
+                out[p] = "it has uncommitted edits"
+    return out
+
+
+def write_fix(res: FixResult, *, root: Path | None) -> None:
+    """Write a prepared fix, unless the file changed since it was read (then `problem`)."""
+    from authorkit.errors import WriteRefused
+    from authorkit.textio import ReadRefused, atomic_write_text, read_bytes_safe
+
+    assert res.new_text is not None
+    try:
+        now = read_bytes_safe(res.path, root=root)
+    except ReadRefused as exc:
+        res.problem = exc.detail
+        return
+    if now != res.original:
+        res.problem = "it changed while authorkit was fixing it; not written (run fix again)"
+        return
+    try:
+        res.target = atomic_write_text(res.path, res.new_text, root=root)
+    except WriteRefused as exc:
+        res.problem = exc.message
+        return
+    res.written = True
+
+
+def run_fix(ws, paths: list[str] | None, *, dry_run: bool = False, allow_dirty: bool = False, encoding: str | None = None,
+            out=None, err=None) -> int:
+    """`authorkit fix`: repair files and say what happened to each. Returns the exit code:
+    2 when a file could not be decoded, 1 when a file was refused or skipped or has a line
+    that needs a human, 0 otherwise. Files are independent: one refusal never stops the rest,
+    and a refused file is never half-written."""
+    import sys
+
+    from authorkit.discover import discover
+    from authorkit.errors import ExitCode, UsageError
+    from authorkit.textio import clean_stale_temp_files
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    show = getattr(ws, "shown", ws.rel)
+    found = discover(ws, paths)
+    if not found.files:
+        raise UsageError("nothing to fix: " + (", ".join(found.missing) or "no Markdown files found"), hint="give Markdown files, directories or quoted globs")
+    root = ws.root
+    results = [prepare_fix(p, root=root, encoding=encoding, shown=show(p)) for p in found.files]
+    to_write = [r for r in results if r.new_text is not None and not r.problem and not r.error]
+    dirty = {} if allow_dirty else uncommitted([r.path for r in to_write])
+    for r in to_write:
+        if r.path in dirty:
+            r.problem = f"{dirty[r.path]}; not changed (commit or stash first, or pass --allow-dirty)"
+    code = ExitCode.OK
+    changed = refused = human = 0
+    for r in results:
+        name = show(r.path)
+        if r.error:
+            print(r.error, file=err)
+            code = ExitCode.USAGE
+            continue
+        if r.problem and r.new_text is None:
+            print(f"{name}: skipped: {r.problem}", file=out)
+            refused += 1
+            continue
+        if r.new_text is not None:
+            if r.problem:
+                verb = "would be refused" if dry_run else "refused"
+                print(f"{name}: {verb}: {r.problem} (would fix: {'; '.join(r.changes)})", file=out)
+                refused += 1
+            elif dry_run:
+                print(f"{name}: would fix: {'; '.join(r.changes)}", file=out)
+                changed += 1
+            else:
+                write_fix(r, root=root)
+                if r.problem:
+                    print(f"{name}: refused: {r.problem}", file=out)
+                    refused += 1
+                else:
+                    changed += 1
+                    print(f"{name}: fixed: {'; '.join(r.changes)}", file=out)
+                    _record(ws, r)
+        for line, what in r.needs_human:
+            human += 1
+            print(f"{name}:{line}: needs a human: “{what.strip() or what}” looks like a damaged character that cannot be "
+                  "restored for certain; the line was left as it is", file=out)
+        if not dry_run:
+            for stale in clean_stale_temp_files(r.path.parent, r.path.name):
+                print(f"{show(stale)}: removed (left by an interrupted write)", file=out)
+    n = len(found.files)
+    summary = f"{n} file{'s' * (n != 1)} examined, {changed} {'would be ' if dry_run else ''}changed"
+    if refused:
+        summary += f", {refused} refused or skipped"
+    if human:
+        summary += f", {human} line{'s' * (human != 1)} need{'s' * (human == 1)} a human"
+    print(summary, file=out)
+    if code == ExitCode.OK and (refused or human):
+        code = ExitCode.FINDINGS
+    return int(code)
+
+
+def _record(ws, r: FixResult) -> None:
+    if ws.config_path is None or r.new_text is None:
+        return
+    from authorkit.session import record
+    from authorkit.textio import sha256_text
+
+    record(ws, "write", path=ws.rel(r.target or r.path), action="fixed", title=None, lines_before=r.lines_before,
+           lines_after=r.lines_after, sha_after=sha256_text(r.new_text), changes=r.changes)
