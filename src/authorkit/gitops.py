@@ -2,9 +2,12 @@
 
 The commit is built in a temporary index (GIT_INDEX_FILE) that starts from HEAD and receives
 only our paths, so the user's own staged work is never swept in and stays staged; `git commit`
-runs with that index, so hooks run as usual. If anything fails, the temporary index is thrown
-away and the repository, the real index and the files are exactly as they were. After a
-successful commit the real index entries of our paths are set to what was committed.
+runs with that index, so hooks run as usual. The real index is locked (`index.lock`, as git
+itself does) for the whole step: an existing lock means another git is at work, and nothing is
+done. After the commit, its content is compared with what was staged: a hook that added other
+files makes the commit undone. The real index is then rewritten through its lock with our paths
+set to what was committed, so every other entry stays exactly as it was. If any step fails, HEAD
+is moved back and the real index, the files and the session record are as they were.
 
 The user stays author and committer: no identity is ever passed to git. The model is credited
 only in `Co-Authored-By:` trailers.
@@ -13,6 +16,7 @@ only in `Co-Authored-By:` trailers.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import shutil
 import tempfile
@@ -100,6 +104,104 @@ def head_blob(repo: "git.Repo", rpath: str) -> bytes | None:
         return None
 
 
+def index_path(repo: "git.Repo") -> Path:
+    """The real index file (a linked worktree has its own; GIT_INDEX_FILE is honoured)."""
+    out = repo.git.rev_parse("--git-path", "index").strip()
+    p = Path(out)
+    return p if p.is_absolute() else Path(repo.working_tree_dir) / p  # type: ignore[arg-type]
+
+
+def _lock_error(lock: Path) -> GitError:
+    return GitError(
+        f"{lock} exists: another git process is using this repository, or one was interrupted and left its lock behind",
+        hint=f"wait for it to finish and run the command again; if no git process is running, delete {lock}. authorkit changed nothing",
+    )
+
+
+def ensure_unlocked(repo: "git.Repo") -> None:
+    """Refuse early (plans, dry runs) when the real index is locked."""
+    lock = index_path(repo).with_name("index.lock")
+    if lock.exists():
+        raise _lock_error(lock)
+
+
+class IndexLock:
+    """The real index's own lock file, taken the way git takes it (O_EXCL on `index.lock`).
+
+    While held, no other git process can change the index; `replace_with` installs a new index
+    by writing it into the lock and renaming the lock over the index, git's own protocol.
+    Released without `replace_with`, the index is untouched.
+    """
+
+    def __init__(self, repo: "git.Repo") -> None:
+        self.index = index_path(repo)
+        self.lock = self.index.with_name("index.lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> "IndexLock":
+        try:
+            self._fd = os.open(self.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            raise _lock_error(self.lock) from None
+        return self
+
+    def snapshot(self, dest: Path) -> None:
+        """Copy the current index to `dest` (nothing when there is no index yet)."""
+        try:
+            shutil.copyfile(self.index, dest)
+        except FileNotFoundError:
+            pass
+
+    def replace_with(self, new_index: Path) -> None:
+        assert self._fd is not None
+        data = new_index.read_bytes()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = None
+        os.replace(self.lock, self.index)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            try:
+                os.unlink(self.lock)
+            except FileNotFoundError:
+                pass
+
+
+def uncommitted_reason(path: Path) -> str | None:
+    """Why git could not give `path` back if authorkit replaced it: None when the file is
+    committed as it is (or is not in a git repository), else a reason to show the user.
+    The one answer to "does this file hold uncommitted work?" for every writer."""
+    import git
+
+    path = Path(path)
+    try:
+        repo = git.Repo(path.parent, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    if repo.bare or repo.working_tree_dir is None:
+        return None
+    try:
+        status = repo.git.status("--porcelain", "--ignored=no", "--", str(path))
+    except git.GitCommandError as exc:
+        return f"git cannot tell whether it has uncommitted edits ({_git_text(exc)})"
+    if not status.strip():
+        return None
+    code = status.splitlines()[0][:2]
+    if code == "??":
+        return "it is not committed to git"
+    return "it has uncommitted edits"
+
+
+def has_uncommitted(path: Path) -> bool:
+    return uncommitted_reason(path) is not None
+
+
 def remote_branches_containing(repo: "git.Repo", sha: str) -> list[str]:
     out = repo.git.branch("-r", "--contains", sha)
     return [ln.strip() for ln in out.splitlines() if ln.strip() and "->" not in ln]
@@ -153,6 +255,7 @@ class CommitPlan:
     files: list[FileChange]
     message: str
     other_staged: list[str] = field(default_factory=list)
+    head: str | None = None  # HEAD when planned: the commit refuses if it has moved since
 
     @property
     def subject(self) -> str:
@@ -358,6 +461,7 @@ def plan_commit(
     """
     repo = open_repo(ws)
     ensure_idle(repo)
+    ensure_unlocked(repo)
     events = session.events()
     writes: dict[str, WriteSummary] = _writes_since_commit(events)
 
@@ -379,6 +483,11 @@ def plan_commit(
 
     files: list[FileChange] = []
     changed_since: list[str] = []
+    started_dirty: list[str] = []
+    chains: dict[str, list[dict[str, Any]]] = {}
+    for e in _recent_events(events):
+        if e.get("event") == "write" and e.get("path"):
+            chains.setdefault(str(e["path"]), []).append(e)
     for rel in wanted:
         abs_path = ws.path(rel)
         rp = repo_path(repo, abs_path)
@@ -390,6 +499,11 @@ def plan_commit(
                 changed_since.append(rel)
                 continue
             w = None  # named explicitly: committed as it is now, described from git
+        if w is not None and not paths and _carries_unrecorded_edits(chains.get(rel, []), old):
+            # authorkit rewrote a version holding the user's uncommitted edits: the file
+            # carries them, and committing it would publish work the user never staged.
+            started_dirty.append(rel)
+            continue
         if cur == old:
             continue  # already committed as it is
         if w is not None:
@@ -410,6 +524,12 @@ def plan_commit(
         raise GitError(
             "changed by someone else since authorkit wrote them: " + ", ".join(changed_since),
             hint="review those edits; commit them yourself, or give the paths explicitly (`authorkit commit FILE…`) to commit them as they are now",
+        )
+    if started_dirty:
+        raise GitError(
+            "authorkit rewrote these files over uncommitted edits of yours, so committing them would commit those edits too: "
+            + ", ".join(started_dirty),
+            hint="review them with `git diff`; commit them yourself, or name them (`authorkit commit FILE…`) to commit them as they are now. authorkit changed nothing",
         )
     if not files:
         raise GitError("nothing to commit: the files are unchanged from HEAD", hint="`git log -1` shows the last commit")
@@ -432,20 +552,68 @@ def plan_commit(
     }
     message = render_template(ws, COMMIT_TEMPLATE, ctx)
     message = _tidy_message(message)
-    return CommitPlan(repo_root(repo), session.id, files, message, other_staged)
+    head = head_commit(repo)
+    return CommitPlan(repo_root(repo), session.id, files, message, other_staged, head.hexsha if head is not None else None)
 
 
-def _writes_since_commit(events: list[dict[str, Any]]) -> dict[str, WriteSummary]:
-    """Per path, the writes after this session last committed it (undone commits excepted),
-    so a second commit says what it changes ("fixed"), not what the first one did."""
+def _carries_unrecorded_edits(chain: list[dict[str, Any]], old: bytes | None) -> bool:
+    """Does the file hold edits authorkit did not make on top of what HEAD has?
+
+    `chain` is this session's write events for the path since it last committed it. From the
+    last version HEAD is known to hold (where a write started, or what one wrote), every write
+    must start from what the one before it wrote. A writer that did not hash the previous text
+    cannot be checked and is trusted."""
+    import hashlib
+
+    from authorkit.textio import decode_document
+
+    if old is None:
+        head_hashes: set[str | None] = {None}
+    else:
+        # Writers hash the bytes they read or the text they decoded (a BOM or cp1252 differ).
+        head_hashes = {hashlib.sha256(old).hexdigest()}
+        text = decode_document(old).text
+        if text is not None:
+            head_hashes.add(hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+    def before(ev: dict[str, Any]) -> tuple[bool, str | None]:
+        """(known, hash) of the text a write replaced; (True, None) for a new file."""
+        sb = ev.get("sha_before")
+        if sb:
+            return True, str(sb)
+        return (True, None) if not ev.get("lines_before") else (False, None)
+
+    start = None  # the last write known to start from, or to have written, HEAD's version
+    for i, ev in enumerate(chain):
+        known, sb = before(ev)
+        if (known and sb in head_hashes) or (old is not None and ev.get("sha_after") in head_hashes):
+            start = i
+    if start is None:
+        known, _ = before(chain[0]) if chain else (False, None)
+        return known
+    for prev, ev in zip(chain[start:], chain[start + 1 :]):
+        known, sb = before(ev)
+        if known and prev.get("sha_after") and sb != prev.get("sha_after"):
+            return True
+    return False
+
+
+def _recent_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events without the writes made before this session last committed their path
+    (undone commits excepted)."""
     undone = {e.get("sha") for e in events if e.get("event") == "undo"}
     last: dict[str, int] = {}
     for i, e in enumerate(events):
         if e.get("event") == "commit" and e.get("sha") not in undone:
             for p in e.get("paths") or []:
                 last[str(p)] = i
-    recent = [e for i, e in enumerate(events) if e.get("event") != "write" or i > last.get(str(e.get("path")), -1)]
-    return summarize_writes(recent)
+    return [e for i, e in enumerate(events) if e.get("event") != "write" or i > last.get(str(e.get("path")), -1)]
+
+
+def _writes_since_commit(events: list[dict[str, Any]]) -> dict[str, WriteSummary]:
+    """Per path, the writes after this session last committed it (undone commits excepted),
+    so a second commit says what it changes ("fixed"), not what the first one did."""
+    return summarize_writes(_recent_events(events))
 
 
 def _group(files: list[FileChange]) -> list[dict[str, Any]]:
@@ -493,7 +661,7 @@ def _refuse_ignored(repo: "git.Repo", paths: list[str]) -> None:
     if ignored:
         raise GitError(
             "ignored by .gitignore: " + ", ".join(ignored),
-            hint="un-ignore them (to keep session records out of git, ignore `sessions/*.jsonl` rather than `sessions/`), or `git add -f` them yourself",
+            hint="un-ignore them (to keep session records out of git, ignore `sessions/*.jsonl`, `sessions/current` and `sessions/.lock` rather than `sessions/`), or `git add -f` them yourself",
         )
 
 
@@ -525,46 +693,113 @@ class CommitResult:
 
 
 def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitResult:
-    """Commit `plan` through a temporary index; hooks run; nothing is amended or reset."""
+    """Commit `plan` through a temporary index; hooks run; nothing is amended or reset.
+
+    Either the commit holds exactly the plan's paths, the real index has only those entries
+    changed and the session records it; or HEAD, the real index, the files and the record are
+    as they were, and a GitError says why."""
     import git
 
     repo = open_repo(ws)
     ensure_idle(repo)
     before_head = head_commit(repo)
-    tmpdir = Path(tempfile.mkdtemp(prefix="authorkit-commit-"))
-    env = {"GIT_INDEX_FILE": str(tmpdir / "index")}
-    msg_file = tmpdir / "message.txt"
-    msg_file.write_text(plan.message, encoding="utf-8")
+    before_sha = before_head.hexsha if before_head is not None else None
+    if plan.head is not None and before_sha != plan.head:
+        raise GitError(f"HEAD moved since the commit was planned (now {before_sha[:7] if before_sha else 'unborn'})",
+                       hint="run `authorkit commit` again; authorkit changed nothing")
+    ours = set(plan.repo_paths)
+    with IndexLock(repo) as lock:
+        # Scratch files live in the git directory: a split index finds its shared part there.
+        tmpdir = Path(tempfile.mkdtemp(prefix="authorkit-commit-", dir=lock.index.parent))
+        try:
+            stage = {"GIT_INDEX_FILE": str(tmpdir / "commit-index")}
+            msg_file = tmpdir / "message.txt"
+            msg_file.write_text(plan.message, encoding="utf-8")
+            try:
+                repo.git.read_tree("HEAD" if before_head is not None else "--empty", env=stage)
+                repo.git.add("-A", "--", *plan.repo_paths, env=stage)
+                staged_tree = repo.git.write_tree(env=stage).strip()
+            except git.GitCommandError as exc:
+                raise GitError(f"could not stage {', '.join(plan.repo_paths)}: {_git_text(exc)}",
+                               hint="is a path ignored by .gitignore? authorkit changed nothing") from None
+            try:
+                out = repo.git.commit("-F", str(msg_file), "--cleanup=whitespace", env=stage, with_extended_output=True)
+            except git.GitCommandError as exc:
+                raise GitError(
+                    "git commit failed; nothing was committed, the files and your index are as they were\n" + _indent(_git_text(exc)),
+                    hint="fix what the hook reports (or the git identity: `git config user.name`/`user.email`), then run `authorkit commit` again",
+                ) from None
+            # git sends hook output to stderr; its own summary goes to stdout.
+            hook_output = str(out[2]).strip() if isinstance(out, tuple) else ""
+            new_sha = repo.git.rev_parse("HEAD").strip()
+            recorded = False
+            try:
+                extra = _foreign_paths(repo, before_sha, new_sha, staged_tree, ours)
+                if extra:
+                    raise GitError(
+                        "a git hook changed the commit beyond the files authorkit wrote (" + ", ".join(extra[:10])
+                        + (f", … {len(extra) - 10} more" if len(extra) > 10 else "") + "); the commit was undone, "
+                        "your index and files are as they were",
+                        hint="make the pre-commit hook leave the staged files alone (no `git add -A`), or commit these files yourself",
+                    )
+                # The real index: our paths now match the new commit; every other entry stays.
+                new_index = tmpdir / "index"
+                lock.snapshot(new_index)
+                try:
+                    repo.git.reset("-q", new_sha, "--", *plan.repo_paths, env={"GIT_INDEX_FILE": str(new_index)})
+                except git.GitCommandError as exc:
+                    raise GitError(f"could not update the index: {_git_text(exc)}; the commit was undone",
+                                   hint="run `git status`, then `authorkit commit` again") from None
+                session.append("commit", sha=new_sha, paths=[f.path for f in plan.files], message_subject=plan.subject)
+                recorded = True
+                lock.replace_with(new_index)
+            except BaseException as exc:
+                _rewind(repo, new_sha, before_sha, f"authorkit: commit undone ({plan.subject})")
+                if recorded:
+                    _record_undo(session, new_sha, before_sha)
+                if isinstance(exc, OSError):
+                    raise GitError(f"could not finish the commit: {exc}; the commit was undone, your index is as it was",
+                                   hint="check the free space and permissions of the repository and of the sessions folder, then run `authorkit commit` again") from None
+                raise
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    return CommitResult(new_sha, plan, hook_output)
+
+
+def _foreign_paths(repo: "git.Repo", before_sha: str | None, new_sha: str, staged_tree: str, ours: set[str]) -> list[str]:
+    """Paths the new commit changes that are not ours, or that differ from what was staged
+    outside our paths: what a hook added (`git add -A` in pre-commit)."""
+    base = before_sha or _EMPTY_TREE
+    changed = set(repo.git.diff_tree("-r", "--name-only", "-z", "--no-renames", base, new_sha).split("\0"))
+    changed |= set(repo.git.diff_tree("-r", "--name-only", "-z", "--no-renames", staged_tree, new_sha).split("\0"))
+    parents = repo.git.rev_list("--parents", "-n", "1", new_sha).split()[1:]
+    if parents != ([before_sha] if before_sha else []):
+        changed.add("(the commit's parent)")
+    return sorted(p for p in changed if p and p not in ours)
+
+
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def _rewind(repo: "git.Repo", new_sha: str, before_sha: str | None, reason: str) -> None:
+    """Move HEAD from `new_sha` back to `before_sha` only if it still points at `new_sha`."""
+    import git
+
     try:
-        try:
-            if before_head is not None:
-                repo.git.read_tree("HEAD", env=env)
-            else:
-                repo.git.read_tree("--empty", env=env)
-            repo.git.add("-A", "--", *plan.repo_paths, env=env)
-        except git.GitCommandError as exc:
-            raise GitError(f"could not stage {', '.join(plan.repo_paths)}: {_git_text(exc)}", hint="is a path ignored by .gitignore? authorkit changed nothing") from None
-        try:
-            out = repo.git.commit("-F", str(msg_file), "--cleanup=whitespace", env=env, with_extended_output=True)
-        except git.GitCommandError as exc:
-            raise GitError(
-                "git commit failed; nothing was committed, the files and your index are as they were\n" + _indent(_git_text(exc)),
-                hint="fix what the hook reports (or the git identity: `git config user.name`/`user.email`), then run `authorkit commit` again",
-            ) from None
-        # git sends hook output to stderr; its own summary goes to stdout.
-        hook_output = str(out[2]).strip() if isinstance(out, tuple) else ""
-        new_head = repo.head.commit
-        # The real index: our paths now match the new commit; everything else stays staged.
-        repo.git.reset("-q", new_head.hexsha, "--", *plan.repo_paths)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    session.append(
-        "commit",
-        sha=new_head.hexsha,
-        paths=[f.path for f in plan.files],
-        message_subject=plan.subject,
-    )
-    return CommitResult(new_head.hexsha, plan, hook_output)
+        if before_sha is None:
+            repo.git.update_ref("-d", "HEAD", new_sha)
+        else:
+            repo.git.update_ref("-m", reason, "HEAD", before_sha, new_sha)
+    except git.GitCommandError as exc:
+        raise GitError(f"could not undo the commit {new_sha[:7]}: {_git_text(exc)}",
+                       hint=f"HEAD moved meanwhile; `git log -3` shows where it is ({new_sha[:7]} is the commit to drop)") from None
+
+
+def _record_undo(session: Session, sha: str, head: str | None) -> None:
+    try:
+        session.append("undo", sha=sha, head=head)
+    except OSError:
+        pass  # the record of the commit stays; `session show` reports it as not in history
 
 
 def _git_text(exc: Exception) -> str:
@@ -616,6 +851,7 @@ def plan_undo(ws: Workspace, session: Session) -> UndoPlan:
     sha = str(ev["sha"])
     repo = open_repo(ws)
     ensure_idle(repo)
+    ensure_unlocked(repo)
     head = head_commit(repo)
     short = sha[:7]
     if head is None or head.hexsha != sha:
@@ -647,16 +883,34 @@ def plan_undo(ws: Workspace, session: Session) -> UndoPlan:
 
 
 def execute_undo(ws: Workspace, session: Session, plan: UndoPlan) -> None:
-    """Move HEAD back to the parent (compare-and-swap) and unstage our paths; files stay."""
+    """Move HEAD back to the parent (compare-and-swap) and unstage our paths; files stay.
+
+    The real index is locked first, so a lock held by another git refuses before HEAD moves;
+    if the index cannot be rewritten, HEAD is put back."""
     import git
 
     repo = open_repo(ws)
-    try:
-        repo.git.update_ref("-m", f"authorkit undo: {plan.subject}", "HEAD", plan.parent, plan.sha)
-    except git.GitCommandError as exc:
-        raise GitError(f"HEAD moved while undoing: {_git_text(exc)}", hint="run `git log -1` and try again") from None
-    repo.git.reset("-q", plan.parent, "--", *plan.paths)
-    session.append("undo", sha=plan.sha, head=plan.parent)
+    with IndexLock(repo) as lock:
+        tmpdir = Path(tempfile.mkdtemp(prefix="authorkit-undo-", dir=lock.index.parent))
+        try:
+            new_index = tmpdir / "index"
+            lock.snapshot(new_index)
+            try:
+                repo.git.reset("-q", plan.parent, "--", *plan.paths, env={"GIT_INDEX_FILE": str(new_index)})
+            except git.GitCommandError as exc:
+                raise GitError(f"could not prepare the index: {_git_text(exc)}", hint="run `git status`; authorkit changed nothing") from None
+            try:
+                repo.git.update_ref("-m", f"authorkit undo: {plan.subject}", "HEAD", plan.parent, plan.sha)
+            except git.GitCommandError as exc:
+                raise GitError(f"HEAD moved while undoing: {_git_text(exc)}", hint="run `git log -1` and try again") from None
+            try:
+                lock.replace_with(new_index)
+            except OSError as exc:
+                _rewind(repo, plan.parent, plan.sha, "authorkit: undo reverted")
+                raise GitError(f"could not update the index: {exc}; nothing was undone", hint="check the repository's free space and permissions") from None
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    _record_undo(session, plan.sha, plan.parent)
 
 
 def undo_last(ws: Workspace, session: Session) -> UndoPlan:
@@ -698,9 +952,11 @@ __all__ = [
     "commit_paths",
     "execute_commit",
     "execute_undo",
+    "has_uncommitted",
     "open_repo",
     "plan_commit",
     "plan_undo",
     "render_template",
+    "uncommitted_reason",
     "undo_last",
 ]

@@ -1,9 +1,11 @@
 """The session record: an append-only JSON-lines log under `sessions/`.
 
 Each command appends events (what it read, wrote, checked, spent, committed). One event is
-one line written with a single `write()` on a file opened with O_APPEND under an exclusive
-lock, so concurrent writers never interleave and a crash can at worst leave a torn last line,
-which readers skip; earlier entries are never rewritten. Every value passes through `redact`
+one line written with a single `write()` on a file opened with O_APPEND while holding an
+exclusive lock on `sessions/.lock`; the same lock covers starting a session and the `current`
+marker, so concurrent runs join one session and keep every event. A crash can at worst leave
+a torn last line, which readers skip; earlier entries are never rewritten. Nothing is recorded
+for a directory without `authorkit.toml`. Every value passes through `redact`
 before it is written, so credentials never reach the record.
 
 Every event has `ts` (UTC, ISO 8601) and `event` (its kind). The kinds and their fields:
@@ -35,6 +37,7 @@ and hashes so every writer stores them the same way.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import fcntl
 import hashlib
@@ -42,13 +45,16 @@ import json
 import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from authorkit.config import Workspace
+from authorkit.textio import atomic_write_text
 
 CURRENT = "current"  # file in sessions/ naming the open session id
+LOCK = ".lock"  # sidecar lock file in sessions/ taken by every writer of the record
 _SECRET_RX = re.compile(
     r"(sk-ant-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9]{16,}|(?i:api[_-]?key|token|secret|password)\s*[=:]\s*\S+)"
 )
@@ -72,6 +78,38 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+# flock excludes other processes; threads of this one share a lock and count nesting, so a
+# writer holding the lock (starting a session) can append without deadlocking on itself.
+_THREAD_LOCK = threading.RLock()
+_DEPTH = threading.local()
+
+
+@contextlib.contextmanager
+def record_lock(sessions_dir: Path) -> Iterator[None]:
+    """Exclusive lock on the session record of one workspace, across processes."""
+    with _THREAD_LOCK:
+        depth = getattr(_DEPTH, "n", 0)
+        if depth:
+            _DEPTH.n = depth + 1
+            try:
+                yield
+            finally:
+                _DEPTH.n = depth
+            return
+        sessions_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(sessions_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _DEPTH.n = 1
+            try:
+                yield
+            finally:
+                _DEPTH.n = 0
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
 class Session:
     def __init__(self, ws: Workspace, session_id: str) -> None:
         self.ws = ws
@@ -83,56 +121,61 @@ class Session:
     @classmethod
     def current(cls, ws: Workspace, *, create: bool = True, objective: str | None = None) -> "Session | None":
         """The open session of this workspace, started on first use."""
-        marker = ws.sessions_dir / CURRENT
+        found = cls._open_one(ws)
+        if found is not None or not create:
+            return found
+        # Checked again under the lock: two commands starting at once must join one session.
+        with record_lock(ws.sessions_dir):
+            return cls._open_one(ws) or cls.start(ws, objective)
+
+    @classmethod
+    def _open_one(cls, ws: Workspace) -> "Session | None":
         try:
-            sid = marker.read_text(encoding="utf-8").strip()
-            if sid and (ws.sessions_dir / f"{sid}.jsonl").exists():
-                return cls(ws, sid)
-        except FileNotFoundError:
-            pass
-        if not create:
+            sid = (ws.sessions_dir / CURRENT).read_text(encoding="utf-8").strip()
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        return cls.start(ws, objective)
+        if sid and (ws.sessions_dir / f"{sid}.jsonl").exists():
+            return cls(ws, sid)
+        return None
 
     @classmethod
     def start(cls, ws: Workspace, objective: str | None = None) -> "Session":
-        ws.sessions_dir.mkdir(parents=True, exist_ok=True)
-        stamp = _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
-        sid = f"{stamp}-{secrets.token_hex(2)}"
-        s = cls(ws, sid)
-        s.append("session_start", objective=objective or "")
-        tmp = ws.sessions_dir / f".{CURRENT}.tmp"
-        tmp.write_text(sid + "\n", encoding="utf-8")
-        os.replace(tmp, ws.sessions_dir / CURRENT)
-        return s
+        with record_lock(ws.sessions_dir):
+            stamp = _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+            sid = f"{stamp}-{secrets.token_hex(2)}"
+            s = cls(ws, sid)
+            s.append("session_start", objective=objective or "")
+            atomic_write_text(ws.sessions_dir / CURRENT, sid + "\n")
+            return s
 
     def end(self) -> None:
-        self.append("session_end")
-        marker = self.ws.sessions_dir / CURRENT
-        try:
-            if marker.read_text(encoding="utf-8").strip() == self.id:
-                marker.unlink()
-        except FileNotFoundError:
-            pass
+        with record_lock(self.ws.sessions_dir):
+            self.append("session_end")
+            marker = self.ws.sessions_dir / CURRENT
+            try:
+                if marker.read_text(encoding="utf-8").strip() == self.id:
+                    marker.unlink()
+            except FileNotFoundError:
+                pass
 
     # -- events ------------------------------------------------------------------------
 
     def append(self, kind: str, **data: Any) -> dict[str, Any]:
         event = {"ts": _now(), "event": kind, **redact(data)}
         line = (json.dumps(event, ensure_ascii=False, sort_keys=False, default=str) + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                # A crash left a torn last line: end it, so this event starts a line of its own.
-                line = b"\n" + line
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        with record_lock(self.path.parent):
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    # A crash left a torn last line: end it, so this event starts a line of its own.
+                    line = b"\n" + line
+                view = memoryview(line)
+                while view:  # a short write (a full disk, a signal) must not leave half an event
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         return event
 
     def events(self) -> list[dict[str, Any]]:
@@ -323,7 +366,11 @@ def record_read(ws: Workspace, path: Path | str, text: str) -> dict[str, Any] | 
 
 
 def record(ws: Workspace, kind: str, **data: Any) -> dict[str, Any] | None:
-    """Append to the current session (starting one if needed). Never fails the command."""
+    """Append to the current session of `ws` (starting one if needed). Never fails the
+    command. Outside a workspace (no authorkit.toml) nothing is recorded and nothing created:
+    a `sessions/` folder must not appear in whatever directory a command ran in."""
+    if ws.config_path is None:
+        return None
     try:
         s = Session.current(ws, create=True)
         assert s is not None
