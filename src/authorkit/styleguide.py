@@ -36,7 +36,8 @@ def _check_regex(v: str | None) -> str | None:
 
 class _Element(_Strict):
     severity: SeverityName = "error"
-    message: str | None = None
+    message: str | None = None  # what `check` reports when the element is missing
+    instruction: str | None = None  # what a writer is told to include (prompts)
     scope: Literal["section", "document"] = "section"
 
 
