@@ -118,34 +118,53 @@ def missing_code(blocks: list[CodeBlock], text: str) -> list[CodeBlock]:
 # --- the job ----------------------------------------------------------------------------------
 
 
+def source_blocks(sections: list[SourceSection]) -> list[CodeBlock]:
+    """The source's code blocks in document order, numbered as the plan names them."""
+    return [b for s in sections for b in s.code_blocks]
+
+
+def _block_label(i: int, b: CodeBlock, section: str) -> str:
+    first = next((ln.strip() for ln in b.code.splitlines() if ln.strip()), "")[:70]
+    return f"{i}. {b.lang or 'no language'}, {b.code.count(chr(10)) + 1} lines, line {b.line}, in “{section}”: `{first}`"
+
+
 def convert_job(ws: "Workspace | None", guide: "StyleGuide", source: str, document: str, source_style: str | None = None) -> tuple[Job, list[SourceSection]]:
     sections = split_source(source)
     context = f"<source_document path=\"{document}\">\n{source.rstrip()}\n</source_document>"
-    outline_prompt = prompts.render(ws, "convert.j2", source_sections=[s.label for s in sections], guide=guide, rules=guide.section_rules, source_style=source_style)
-    number = _number_in(parse(source).title.text if parse(source).title else "")
+    labels = [_block_label(i, b, s.label) for i, (s, b) in enumerate((s, b) for s in sections for b in s.code_blocks)]
+    outline_prompt = prompts.render(ws, "convert.j2", source_sections=[s.label for s in sections], source_blocks=labels,
+                                    guide=guide, rules=guide.section_rules, source_style=source_style)
+    doc = parse(source)
+    number = title_number_any(doc.title.text if doc.title else "")
     job = Job(document, guide, "convert", context, outline_prompt, number=number, title_prefix=f"POC #{number}" if number and "POC" in (guide.title.example or "") else None)
-    job.build_units = lambda outline: convert_units(guide, outline, sections, target_length(guide, line_count(source)))
-    job.unit_check = _code_check
+    job.build_units = lambda outline: convert_units(guide, outline, sections)
+    job.target_lines = target_length(guide, line_count(source))
     return job, sections
 
 
-def _number_in(title: str) -> int | None:
-    m = re.search(r"#\s?(\d+)", title)
+_KEYCAP_DIGITS = re.compile(r"((?:[0-9]\ufe0f?\u20e3)+)|\U0001f51f")
+
+
+def title_number_any(title: str) -> int | None:
+    """The number in a title in every form the site uses: `POC #54`, `#54`, `POC 54`,
+    `POC-54`, and keycaps (`5️⃣4️⃣`, 🔟)."""
+    m = _KEYCAP_DIGITS.search(title)
+    if m:
+        return 10 if m.group(1) is None else int(re.sub(r"[^0-9]", "", m.group(1)))
+    m = re.search(r"#\s?(\d+)\b", title) or re.search(r"\b(?:POC|Problem|Article|No\.?)\s*[-#:]?\s*(\d+)\b", title, re.I)
     return int(m.group(1)) if m else None
 
 
-def _code_check(unit: Unit) -> list[Finding]:
-    out = []
-    for b in missing_code(unit.code_blocks, unit.text):
-        first = next((ln.strip() for ln in b.code.splitlines() if ln.strip()), "")[:60]
-        out.append(Finding("code-dropped", Severity.ERROR, 1, f"the source's {b.lang or 'code'} block starting `{first}` is missing", "include that code block unchanged"))
-    return out
+_number_in = title_number_any
 
 
 def target_length(guide: "StyleGuide", source_lines: int) -> int:
-    """A rewrite keeps the source's substance: about 30% longer, within the style's range."""
-    want = int(source_lines * 1.3)
+    """A rewrite into a tutorial folds the code into a runnable project and explains it: the
+    author's rewrites come out about 1.6 times the source, within the style's range."""
+    want = int(source_lines * 1.6)
     if guide.lines:
+        if guide.lines.target:
+            want = max(want, guide.lines.target)
         if guide.lines.min:
             want = max(want, guide.lines.min + guide.lines.min // 10)
         if guide.lines.max:
@@ -153,7 +172,46 @@ def target_length(guide: "StyleGuide", source_lines: int) -> int:
     return want
 
 
+@dataclass
+class BlockFate:
+    block: CodeBlock
+    action: str  # step | merge | section | drop | unplanned
+    where: str = ""  # "step 3 (init.sql)", a section id
+    reason: str = ""
+    step: int | None = None
+    file: str = ""
+
+
+def block_fates(outline: Outline, blocks: list[CodeBlock]) -> list[BlockFate]:
+    """Where each source block goes, as the plan says (unplanned blocks follow their section)."""
+    steps = {s.number: s for s in outline.steps}
+    out = []
+    for i, b in enumerate(blocks):
+        plan = outline.blocks.get(i)
+        if plan is None:
+            out.append(BlockFate(b, "unplanned"))
+            continue
+        section = (plan.model_extra or {}).get("section")
+        if plan.action == "drop":
+            out.append(BlockFate(b, "drop", reason=plan.reason or "dropped in the plan"))
+        elif section and not plan.step and not plan.file:
+            out.append(BlockFate(b, "section", str(section)))
+        else:
+            n = plan.step
+            if n is None and plan.file:
+                n = next((s.number for s in outline.steps if plan.file in s.file_names), None)
+            if n is None or n not in steps:
+                n = max(steps) if steps else None
+            where = f"step {n}" if n is not None else "the build"
+            out.append(BlockFate(b, plan.action if plan.action in ("step", "merge") else "step", where + (f" ({plan.file})" if plan.file else ""),
+                                 plan.reason, n, plan.file))
+    return out
+
+
 def convert_units(guide: "StyleGuide", outline: Outline, sections: list[SourceSection], target: int | None = None) -> list[Unit]:
+    """Units for the target style; each source section feeds the target sections the plan maps
+    it to, and each source code block goes where the plan's block map puts it (a step and file,
+    merged into a file, or dropped). Blocks the plan does not place follow their section."""
     units = default_units(guide, outline, target)
     by_rule: dict[str, list[Unit]] = {}
     for u in units:
@@ -169,25 +227,34 @@ def convert_units(guide: "StyleGuide", outline: Outline, sections: list[SourceSe
     srule = steps_rule(guide)
     code_rules = [r.id for r in guide.section_rules if any(e.type == "code" for e in r.elements)]
     fallback = srule.id if srule else (code_rules[0] if code_rules else units[-1].rule_id)
+    fates = {id(f.block): f for f in block_fates(outline, source_blocks(sections))}
+    step_units = {u.step.number: u for u in units if u.step is not None}
     build_blocks: list[CodeBlock] = []
     for s in sections:
         rid = owner.get(s.index, fallback)
         if rid not in by_rule:
             rid = fallback
-        facts = extract_facts(s.text)
-        target = by_rule[rid]
-        if srule is not None and rid == srule.id:
-            build_blocks += s.code_blocks
-        else:
-            target[0].code_blocks += s.code_blocks
-        for f in facts:
-            if f not in target[0].facts:
-                target[0].facts.append(f)
+        target_units = by_rule[rid]
+        for b in s.code_blocks:
+            fate = fates.get(id(b))
+            if fate is None or fate.action == "drop":
+                continue
+            if fate.action in ("step", "merge") and fate.step in step_units:
+                step_units[fate.step].code_blocks.append(b)
+            elif fate.action == "section" and fate.where in by_rule:
+                by_rule[fate.where][0].code_blocks.append(b)
+            elif srule is not None and rid == srule.id:
+                build_blocks.append(b)
+            else:
+                target_units[0].code_blocks.append(b)
+        for f in extract_facts(s.text):
+            if f not in target_units[0].facts:
+                target_units[0].facts.append(f)
         if s.index not in owner:
-            target[0].sources.append(s.label)
-    if srule is not None and srule.id in by_rule:
+            target_units[0].sources.append(s.label)
+    if srule is not None and srule.id in by_rule and build_blocks:
         steps = by_rule[srule.id]
-        # Keep the source's code in order across the steps: contiguous chunks, one per step.
+        # Unplaced build code: in source order across the steps, contiguous chunks.
         n = len(steps)
         for k, b in enumerate(build_blocks):
             steps[min(n - 1, k * n // max(1, len(build_blocks)))].code_blocks.append(b)
@@ -204,7 +271,9 @@ class FileOutcome:
     result: Result | None = None
     message: str = ""
     written: Path | None = None
-    dropped_code: list[CodeBlock] = field(default_factory=list)
+    dropped_code: list[CodeBlock] = field(default_factory=list)  # dropped by the plan or left out
+    dropped_reasons: dict[int, str] = field(default_factory=dict)  # source line → the plan's reason
+    rewritten_code: list[CodeBlock] = field(default_factory=list)  # used, but not verbatim
     lost_facts: list[str] = field(default_factory=list)
     lines_before: int = 0
     lines_after: int = 0
@@ -294,11 +363,19 @@ def _finish(ws: "Workspace", guide: "StyleGuide", path: Path, before: str, fut: 
         result, sections = fut.result()
     except AuthorkitError as exc:
         return FileOutcome(path, "error", message=str(exc), lines_before=line_count(before))
-    blocks = [b for s in sections for b in s.code_blocks]
-    outcome = FileOutcome(
-        path, "converted", result, lines_before=line_count(before), lines_after=line_count(result.text),
-        dropped_code=missing_code(blocks, result.text), lost_facts=lost_facts(extract_facts(before), result.text),
-    )
+    blocks = source_blocks(sections)
+    outcome = FileOutcome(path, "converted", result, lines_before=line_count(before), lines_after=line_count(result.text),
+                          lost_facts=lost_facts(extract_facts(before), result.text))
+    fates = block_fates(result.outline, blocks) if result.outline is not None else []
+    dropped = {id(f.block): f.reason for f in fates if f.action == "drop"}
+    for b in missing_code(blocks, result.text):
+        # Rewriting a source block into the project is the point of a conversion: reported,
+        # not an error. A block that was meant to be kept and left no trace is "dropped".
+        if id(b) in dropped:
+            outcome.dropped_code.append(b)
+            outcome.dropped_reasons[b.line] = dropped[id(b)]
+        else:
+            outcome.rewritten_code.append(b)
     if result.errors:
         outcome.status = "failed"
         if keep_failed:
@@ -315,7 +392,13 @@ def describe_dropped(outcome: FileOutcome) -> list[str]:
     lines = []
     for b in outcome.dropped_code:
         first = next((ln.strip() for ln in b.code.splitlines() if ln.strip()), "")[:60]
-        lines.append(f"dropped code block (source line {b.line}, {b.lang or 'no language'}): `{first}` — the model left it out after the repair rounds")
+        lines.append(f"dropped code block (source line {b.line}, {b.lang or 'no language'}): `{first}` — {outcome.dropped_reasons.get(b.line) or 'dropped in the plan'}")
+    for b in outcome.rewritten_code:
+        first = next((ln.strip() for ln in b.code.splitlines() if ln.strip()), "")[:60]
+        lines.append(f"rewritten code block (source line {b.line}, {b.lang or 'no language'}): `{first}` — folded into the project, not kept verbatim")
+    if outcome.result is not None:
+        for f in outcome.result.project:
+            lines.append(f"project: line {f.line}: {f.message}")
     if outcome.lost_facts:
         lines.append("not carried over: " + ", ".join(outcome.lost_facts[:20]) + (" …" if len(outcome.lost_facts) > 20 else ""))
     return lines
