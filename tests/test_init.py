@@ -263,3 +263,20 @@ def test_draft_names_the_existing_page_and_refuses_a_second_one(article_site: Pa
     assert (article_site / "content" / "system-design" / "_meta.js").read_text(encoding="utf-8") == nav
     code, out, _ = _run(["draft", "article", "Consistent Hashing", "--provider", "scaffold", "--dry-run"], capsys, cwd=article_site)
     assert code == 0 and "consistent-hashing.md" in out
+
+
+def test_a_consolidated_plan_takes_over_the_older_plans_it_shares_items_with(tmp_path: Path, capsys):
+    (tmp_path / "content").mkdir()
+    older = tmp_path / "ARTICLE_GENERATION_PLAN.md"
+    older.write_text("# Article Plan\n\n### Articles Needed (3)\n- Circuit Breaker Pattern\n- Saga Pattern\n- Service Discovery\n", encoding="utf-8")
+    other = tmp_path / "SEARCH_PLAN.md"
+    other.write_text("# Search Plan\n\n### Articles Needed (2)\n- Inverted Indexes\n- BM25 Ranking\n", encoding="utf-8")
+    past = time.time() - 3 * 86400
+    os.utime(older, (past, past))
+    os.utime(other, (past, past))
+    (tmp_path / "WEEK_3_CONSOLIDATED_PLAN.md").write_text(
+        "# Week 3 Consolidated Plan: Pending Week 2 + Gaps\n\n### Articles Needed (3)\n- Saga Pattern\n- Connection Pooling\n- Backpressure\n", encoding="utf-8")
+    code, out, _ = _run(["init", str(tmp_path)], capsys)
+    assert code == 0
+    assert load_workspace(tmp_path).config.plans.files == ["SEARCH_PLAN.md", "WEEK_3_CONSOLIDATED_PLAN.md"]
+    assert "plan ARTICLE_GENERATION_PLAN.md: not enrolled, consolidated into WEEK_3_CONSOLIDATED_PLAN.md (1 of its 3 items are there)" in out

@@ -462,6 +462,7 @@ _OLD_WORDS = re.compile(r"(?:^|[_\-\s.])(superseded|old|archived?|deprecated|obs
 _OLD_TEXT = re.compile(r"\b(?:superseded|replaced by|archived|deprecated|obsolete|no longer (?:current|used|maintained|valid))\b", re.I)
 _SERIES = re.compile(r"(?:^|[_\-\s])(week|sprint|phase|iteration|month|v|version)[_\-\s]?(\d+)(?=$|[_\-\s.])", re.I)
 _DATE = re.compile(r"(20\d\d)[-_]?([01]\d)[-_]?([0-3]\d)")
+_CONSOLIDATED = re.compile(r"consolidat|merged|combined", re.I)
 ROADMAP_ITEMS = 200  # a plan this large next to a smaller current one is a long-range roadmap
 
 
@@ -543,6 +544,18 @@ def classify_plans(root: Path, plan_files: list[str]) -> list[PlanChoice]:
                 what = "newer" if newer else "larger"
                 out[x["rel"]] = PlanChoice(x["rel"], False, f"{shared} of its {len(x['keys'])} items are in the {what} {y['rel']}", len(x["items"]))
                 break
+    # A consolidated plan ("Week 3 Consolidated Plan: Pending Week 2 + …") takes over the
+    # older plans it shares items with.
+    for y in sorted(info, key=lambda t: (-t["when"], t["rel"])):
+        title = next((ln for ln in y["head"].split("\n") if ln.startswith("# ")), "")
+        if not out[y["rel"]].current or not _CONSOLIDATED.search(y["stem"] + " " + title) or len(y["keys"]) >= ROADMAP_ITEMS:
+            continue
+        for x in info:
+            if x is y or not out[x["rel"]].current or x["when"] > y["when"] or len(x["keys"]) >= ROADMAP_ITEMS:
+                continue
+            shared = len(x["keys"] & y["keys"])
+            if x["keys"] and shared * 5 >= len(x["keys"]):
+                out[x["rel"]] = PlanChoice(x["rel"], False, f"consolidated into {y['rel']} ({shared} of its {len(x['keys'])} items are there)", len(x["items"]))
     current = [c for c in out.values() if c.current]
     if len(current) > 1:
         small = [c for c in current if 0 < c.items < ROADMAP_ITEMS]
