@@ -1,10 +1,16 @@
 """Rule fixtures, markdownlint-style: each fixture marks the line where a finding must be
 reported with `<!-- expect: rule-id[, rule-id] -->` (or `<!-- expect-line N: rule-id -->`).
-The checker must report exactly those errors and warnings, no more and no fewer."""
+The checker must report exactly those errors and warnings, no more and no fewer.
+
+The first line sets the options: `style=NAME`, `lines=off` (no length rules) or
+`lines=MIN:TARGET:MAX` (line targets as authorkit.toml would set them), `code=on` (code blocks
+are checked too; needs node and bash) and `info=on` (info findings must be marked as well)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +18,8 @@ import pytest
 
 from authorkit.check import check_text
 from authorkit.findings import Severity
-from authorkit.styleguide import load_guides
+from authorkit.rules import RULES
+from authorkit.styleguide import load_guides, parse_guide
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 _EXPECT = re.compile(r"<!--\s*expect:\s*([^>]*?)\s*-->")
@@ -41,24 +48,77 @@ def _options(text: str) -> dict[str, str]:
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.md")))
 def test_fixture_findings_on_marked_lines(fixture: str) -> None:
     text = (FIXTURES / fixture).read_text(encoding="utf-8")
+    findings, opts = _run_fixture(fixture, text)
+    floor = Severity.INFO if opts.get("info") == "on" else Severity.WARNING
+    got = Counter((f.line, f.rule) for f in findings if f.severity >= floor)
+    assert got == _expected(text), "\n".join(f"{f.line}: {f.severity} {f.rule}: {f.message}" for f in findings)
+
+
+def _run_fixture(fixture: str, text: str):
     opts = _options(text)
+    code = opts.get("code") == "on"
+    if code and not (shutil.which("node") and shutil.which("bash")):
+        pytest.skip("code fixtures need node and bash")
     guide = None
-    if opts.get("style", "none") != "none":
-        guide = load_guides()[opts["style"]]
-        if opts.get("lines") == "off":
+    style = opts.get("style", "none")
+    if style.endswith(".yaml"):
+        guide = parse_guide((FIXTURES / style).read_text(encoding="utf-8"), style)
+    elif style != "none":
+        guide = load_guides()[style]
+    if guide is not None:
+        lines = opts.get("lines")
+        if lines == "off":
             guide = guide.model_copy(update={"lines": None, "reading_time": None})
-    findings = check_text(text, guide, fixture, code_checks=False)
-    got = Counter((f.line, f.rule) for f in findings if f.severity >= Severity.WARNING)
-    assert got == _expected(text), "\n".join(f"{f.line}: {f.rule}: {f.message}" for f in findings)
+        elif lines:
+            lo, target, hi = (int(x) if x else None for x in lines.split(":"))
+            guide = guide.with_lines({"min": lo, "target": target, "max": hi})
+    return check_text(text, guide, fixture, code_checks=code), opts
 
 
-def test_every_rule_fixture_family_is_exercised() -> None:
-    expected_rules = set()
+def test_every_rule_id_has_a_fixture_marking_where_it_fires() -> None:
+    marked = set()
     for p in FIXTURES.glob("*.md"):
-        expected_rules |= {rule for _, rule in _expected(p.read_text(encoding="utf-8"))}
-    for rule in ["section-forbidden", "section-missing", "section-order", "element-checklist", "element-field",
-                 "element-table", "element-steps", "element-code", "element-mermaid", "placeholder", "mojibake", "title-format"]:
-        assert rule in expected_rules, f"no fixture marks {rule}"
+        marked |= {rule for _, rule in _expected(p.read_text(encoding="utf-8"))}
+    marked |= {rule for _, _, rule in _file_fixtures()}
+    unmarked = sorted(set(RULES) - marked)
+    assert not unmarked, f"rules no fixture marks: {unmarked}"
+    assert not marked - set(RULES), f"fixtures mark unknown rules: {sorted(marked - set(RULES))}"
+
+
+# --- file-level rules: what the checker reports for a file it cannot read as Markdown -------
+
+FILES = FIXTURES / "files"
+
+
+def _file_fixtures() -> list[tuple[str, int, str]]:
+    """(file name, line, rule) from files/EXPECT: `name: line rule` per line."""
+    out = []
+    for line in (FILES / "EXPECT").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, rest = line.split(":", 1)
+            n, rule = rest.split()
+            out.append((name.strip(), int(n), rule))
+    return out
+
+
+def test_file_level_rules_fire_on_their_fixtures(tmp_path: Path) -> None:
+    from authorkit import textio
+    from authorkit.check import run_checks
+
+    for p in FILES.iterdir():
+        if p.name != "EXPECT":
+            shutil.copyfile(p, tmp_path / p.name)
+    # Made here rather than stored: a file over the size limit, and a symlink that loops.
+    with open(tmp_path / "too-large.md", "wb") as fh:
+        fh.truncate(textio.MAX_DOCUMENT_BYTES + 1)
+    os.symlink("loop.md", tmp_path / "loop.md")
+    items = []
+    for name, _, _ in _file_fixtures():
+        items.append((str(tmp_path / name), name, "auto" if name.startswith("auto") else "tutorial"))
+    results = {r.path: r for r in run_checks(items, None, code_checks=False, jobs=1)}
+    for name, line, rule in _file_fixtures():
+        got = [(f.line, f.rule) for f in results[name].findings]
+        assert (line, rule) in got, (name, got)
 
 
 def test_md043_wildcards() -> None:

@@ -12,6 +12,7 @@ import pytest
 from authorkit import codecheck
 from authorkit.codecheck import CodeStats, check_documents
 from authorkit.document import Document, parse
+from authorkit.findings import Severity
 
 HAS_NODE = shutil.which("node") is not None
 HAS_BASH = shutil.which("bash") is not None
@@ -333,3 +334,105 @@ def test_a_node_checker_that_never_answers_is_stopped_and_its_blocks_reported_sk
         assert [(s.lang, "did not answer" in s.reason) for s in stats.skipped] == [("js", True)]
     finally:
         checker.close()  # the next test starts the real checker again
+
+
+# --- where code must run, and what counts as illustration (issue: findings an author trusts) ---
+
+FIXTURES_CHECK = Path(__file__).parent / "fixtures" / "check"
+
+
+def _tutorial_findings(name: str, code: bool = True):
+    from authorkit.check import check_text
+    from authorkit.styleguide import load_guides
+
+    guide = load_guides()["tutorial"].model_copy(update={"lines": None})
+    text = (FIXTURES_CHECK / name).read_text(encoding="utf-8")
+    return text, check_text(text, guide, name, code_checks=code)
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_messages_say_what_was_tried_and_what_to_supply():
+    text, found = _tutorial_findings("tutorial-code-shapes.md")
+    by_rule = {}
+    for f in found:
+        by_rule.setdefault(f.rule, []).append(f)
+    sql = [f for f in by_rule["code-syntax"] if f.message.startswith("SQL")]
+    assert len(sql) == 1 and "tried PostgreSQL, MySQL, SQLite" in sql[0].message
+    # The credential placeholder is a warning that names it; nothing about $MY_SHARD or your_crew.py.
+    cred = [f for f in by_rule["code-placeholder"] if "YOUR_COHERE_API_KEY" in f.message]
+    assert [str(f.severity) for f in cred] == ["warning"]
+    assert not any("MY_SHARD" in f.message or "your_crew" in f.message for f in found)
+    # Outside the build, run and test sections a block that does not parse is information only.
+    why = text.splitlines().index("## Why This Matters") + 1
+    illustrative = [f for f in by_rule["code-syntax"] if f.line < text.splitlines().index("## The Problem") + 1]
+    assert [(str(f.severity), f.line > why) for f in illustrative] == [("info", True)]
+    # Every error sits in a section where code runs.
+    build = text.splitlines().index("## Step-by-Step Build") + 1
+    assert all(f.line > build for f in found if f.severity == Severity.ERROR)
+
+
+def test_at_most_one_syntax_finding_per_block():
+    doc = parse("# T\n\n```python\ndef f(:\n    pass\ndef g(:\n```\n\n```sql\nSELECT (1;\nSELECT 'x;\nSELEC 1;\n```\n")
+    findings = _check(doc, {})
+    assert sorted(f.line for f in findings) == [4, 10]
+
+
+def test_deep_nesting_is_a_finding_for_its_block_never_an_abort():
+    from authorkit.check import check_text
+
+    deep = "[" * 1000
+    text = f"# T\n\n```json\n{deep}\n```\n\n```toml\na = {deep}\n```\n\n```python\nx = {deep}\n```\n\n```yaml\nk: {deep}\n```\n"
+    found = check_text(text, None, "deep.md")
+    assert sorted((f.line, f.rule) for f in found) == [(4, "code-syntax"), (8, "code-syntax"), (12, "code-syntax"), (16, "code-syntax")]
+    assert "nested too deeply" in next(f.message for f in found if f.line == 4)
+
+
+def test_a_heading_of_thousands_of_open_brackets_normalises_in_linear_time():
+    import time
+
+    from authorkit.document import normalize_heading
+
+    for text in ("![" * 30000, "[" * 30000 + "](", "<" * 30000, "![a](" * 20000):
+        start = time.perf_counter()
+        normalize_heading(text)
+        assert time.perf_counter() - start < 1.0, text[:6]
+    assert normalize_heading("See [the docs](https://x.dev) ![logo](a.png) <b>now</b>") == "see the docs logo now"
+
+
+def test_element_message_says_where_the_field_is():
+    text, found = _tutorial_findings("tutorial-field-elsewhere.md", code=False)
+    field = [f for f in found if f.rule == "element-field"]
+    at = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("**Time to complete**"))
+    assert [f.message for f in field] == [f"`Time to complete` is at line {at}, outside What You'll Build"]
+
+
+def test_renamed_heading_is_warned_on_its_own_line_with_the_name_to_use():
+    text, found = _tutorial_findings("tutorial-renamed.md", code=False)
+    renamed = {f.line: f.message for f in found if f.rule == "section-renamed"}
+    lines = text.splitlines()
+    assert "did you mean `## What You'll Build`?" in renamed[lines.index("## What We'll Build <!-- expect: section-renamed -->") + 1]
+    assert "`## Step-by-Step Build`" in renamed[next(i for i, l in enumerate(lines, 1) if l.startswith("## Building It"))]
+    # Counted as present: no missing section, and the renamed build's steps and code are checked.
+    assert not [f for f in found if f.rule in ("section-missing", "element-steps", "element-code")]
+
+
+def test_engagement_headings_score_as_engagement_and_match_its_sections():
+    from authorkit.rules import detect_style, explain
+    from authorkit.styleguide import load_guides
+
+    doc = parse((FIXTURES_CHECK / "engagement-hooks.md").read_text(encoding="utf-8"))
+    guides = load_guides()
+    name, score, _ = detect_style(doc, guides)
+    assert name == "engagement" and score >= 0.9
+    eng = next(e for e in explain(doc, guides) if e["style"] == "engagement")
+    assert eng["unmatched_headings"] == [] and eng["missing"] == []
+    tut = next(e for e in explain(doc, guides) if e["style"] == "tutorial")
+    assert len(tut["forbidden"]) >= 5
+
+
+def test_kong_services_list_is_yaml_and_compose_is_compose():
+    from authorkit.codecheck import looks_compose
+
+    assert not looks_compose("_format_version: '3.0'\nservices:\n  - name: a\n    url: http://a\n")
+    assert looks_compose("services:\n  db:\n    image: postgres:16\n")
+    assert looks_compose("services:\n  api:\n    build: .\n  worker:\n    environment: {A: 1}\n")

@@ -433,7 +433,8 @@ def find_placeholders(lang: str, code: str) -> list[tuple[int, str, str]]:
                 m = _STAND_IN.search(line)
                 if m:
                     found = f"stand-in `{m.group(0)}` instead of real values"
-        if not found and lang not in ("yaml", "compose"):
+        if not found and lang not in ("yaml", "compose") and not lang.startswith("sql"):
+            # SQL documentation writes `(...)` for "any arguments": template notation, not elision.
             # Only in the code part: `{ ... }` inside a comment describes, it does not elide.
             m = _BRACKET_ELLIPSIS.search(code_part)
             if m and not (lang == "python" and m.group(1) == "[" and "," in line[m.end():m.end() + 2]):
@@ -1357,8 +1358,9 @@ def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[s
                     "write the complete code: readers copy it and run it as it stands",
                 ))
         # One syntax finding per block: after the first error a parser's complaints are echoes.
+        last_line = max(sn.code.count("\n") + (0 if sn.code.endswith("\n") else 1), 1)
         for ln, col, msg in raw[i][:1]:
-            ln = min(max(ln, 1), max(sn.code.count("\n") + 1, 1))
+            ln = min(max(ln, 1), last_line)  # "end of input" is reported on the last line, not the fence
             if ln in placeholder_lines or ln in sn.bad_lines:
                 continue  # explained by the placeholder, or a deliberate bad example
             problems[i].append(Problem(

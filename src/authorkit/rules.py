@@ -558,7 +558,7 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         mode = modes.get(b.line, "strict")
         if not b.closed:
             fence = doc.lines[b.line - 1].strip() if b.line <= doc.line_count else "```"
-            ctx.add("code-fence-unclosed", "error", b.line, f"code fence `{fence[:40]}` opened here, never closed",
+            ctx.add("code-fence-unclosed", "error", b.line, f"the {fence[:40]} code fence is opened here and never closed",
                     "add the closing fence (```) right after the block's last line of code")
             continue
         if mode in ("sketch", "output", "problem", "illustrative"):
@@ -571,12 +571,20 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         if "..." not in b.code and "…" not in b.code:
             continue
         for j, cl in enumerate(b.code.splitlines()):
-            if ("..." in cl or "…" in cl) and _REST_OF_CODE.search(cl):
+            if ("..." in cl or "…" in cl) and _REST_OF_CODE.search(cl) and not _optional_elision(b, cl):
                 ctx.add("placeholder", "error", b.first_code_line + j, f"elided code “{cl.strip()[:60]}”", "write the code out in full")
     if moj_lines:
         first = moj_lines[0]
         more = f" (and {len(moj_lines) - 1} more line{'s' * (len(moj_lines) != 2)})" if len(moj_lines) > 1 else ""
         ctx.add("mojibake", "error", first, f"garbled characters from a wrong encoding{more}", "run `authorkit fix` on this file to repair them")
+
+
+def _optional_elision(b: Any, line: str) -> bool:
+    """`# ... other config ...` in a config file, or any elision of settings: the code runs
+    without them (the code checker judges the same way)."""
+    from authorkit.codecheck import _CONFIG_LANGS, _OPTIONAL_ELISION, block_language
+
+    return block_language(b) in _CONFIG_LANGS or _OPTIONAL_ELISION.search(line) is not None
 
 
 def check_document(doc: Document, guide: StyleGuide | None, *, code_checks: bool = True, matches: list[Match] | None = None,
