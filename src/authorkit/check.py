@@ -148,7 +148,7 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
     if style == "auto":
         name, score, scores = detect_style(doc, guides, all_matches)
         detected = {"style": name, "score": score, "scores": {s.name: s.score for s in scores}}
-        if not name or score < 0.2:
+        if not name or score < DETECT_MIN_SCORE:
             findings.append(Finding("style-unknown", Severity.WARNING, 1, f"no style fits this document well (best: {name or 'none'} at {score:.2f})",
                                     "map its path to a style in authorkit.toml [styles] or pass --style", path=rel))
             guide = None
@@ -359,6 +359,29 @@ def check_paths(
     cache.save()
     results.sort(key=lambda r: r.path)
     return CheckRun(results, found.missing, cached)
+
+
+# Below this score no guide is said to fit a document (style-unknown).
+DETECT_MIN_SCORE = 0.2
+
+
+def guide_for(ws: Any, path: Path, doc: "Document", *, style: str | None = None,
+              guides: dict[str, StyleGuide] | None = None) -> tuple[StyleGuide | None, bool]:
+    """The guide that judges `path` (its parsed `doc`), as `check` chooses it: an explicit
+    style, else the one authorkit.toml maps the path to, else the best-scoring guide when it
+    scores at least DETECT_MIN_SCORE. Returns (guide or None, whether it was detected).
+    Overrides come with the guides (`workspace_guides`)."""
+    from authorkit.rules import detect_style
+    from authorkit.styleguide import get_guide, workspace_guides
+
+    guides = workspace_guides(ws) if guides is None else guides
+    name = style or ws.style_for(path)
+    if name and name != "auto":
+        return get_guide(name, guides), False
+    best, score, _ = detect_style(doc, guides)
+    if not best or score < DETECT_MIN_SCORE:
+        return None, True
+    return guides[best], True
 
 
 def _validate_config_styles(ws: Any) -> None:

@@ -173,29 +173,65 @@ class IndexLock:
                 pass
 
 
-def uncommitted_reason(path: Path) -> str | None:
-    """Why git could not give `path` back if authorkit replaced it: None when the file is
-    committed as it is (or is not in a git repository), else a reason to show the user.
+def uncommitted(paths: list[Path]) -> dict[Path, str]:
+    """For each path git could not give back as it is now, why: edits not committed,
+    untracked, or ignored. Paths outside any repository are not listed (there is nothing to
+    compare with). One `git status` per repository (in chunks), not one per file.
+
     The one answer to "does this file hold uncommitted work?" for every writer."""
     import git
 
-    path = Path(path)
-    try:
-        repo = git.Repo(path.parent, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None
-    if repo.bare or repo.working_tree_dir is None:
-        return None
-    try:
-        status = repo.git.status("--porcelain", "--ignored=no", "--", str(path))
-    except git.GitCommandError as exc:
-        return f"git cannot tell whether it has uncommitted edits ({_git_text(exc)})"
-    if not status.strip():
-        return None
-    code = status.splitlines()[0][:2]
-    if code == "??":
-        return "it is not committed to git"
-    return "it has uncommitted edits"
+    by_repo: dict[str, tuple["git.Repo", list[Path]]] = {}
+    out: dict[Path, str] = {}
+    for p in paths:
+        try:
+            repo = git.Repo(Path(p).parent, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            continue
+        if repo.bare or repo.working_tree_dir is None:
+            continue
+        top = os.path.realpath(repo.working_tree_dir)
+        by_repo.setdefault(top, (repo, []))[1].append(p)
+    for top, (repo, ps) in by_repo.items():
+        rel = {os.path.relpath(os.path.realpath(p), top).replace(os.sep, "/"): p for p in ps}
+        names = list(rel)
+        codes: dict[str, str] = {}
+        for k in range(0, len(names), 200):
+            chunk = names[k : k + 200]
+            try:
+                raw = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--", *chunk)
+            except git.GitCommandError as exc:
+                for n in chunk:
+                    out[rel[n]] = f"git cannot tell whether it has uncommitted edits ({_git_text(exc)})"
+                continue
+            fields = raw.split("\0")
+            i = 0
+            while i < len(fields):
+                entry = fields[i]
+                i += 1
+                if len(entry) < 4:
+                    continue
+                code, name = entry[:2], entry[3:]
+                codes[name] = code
+                if code[0] in "RC":
+                    i += 1  # the rename's source follows
+        for name, code in codes.items():
+            p = rel.get(name)
+            if p is None:
+                continue
+            if code == "??":
+                out[p] = "it is not committed to git (untracked)"
+            elif code == "!!":
+                out[p] = "git ignores it, so there is no committed copy to go back to"
+            else:
+                out[p] = "it has uncommitted edits"
+    return out
+
+
+def uncommitted_reason(path: Path) -> str | None:
+    """Why git could not give `path` back if authorkit replaced it; None when it could (or
+    the file is in no git repository)."""
+    return uncommitted([Path(path)]).get(Path(path))
 
 
 def has_uncommitted(path: Path) -> bool:
@@ -404,31 +440,24 @@ def check_line(files: list[FileChange]) -> str:
 
 
 def _check_errors(ws: Workspace, abs_path: Path) -> tuple[int | None, str]:
-    """Check errors of a file authorkit did not write (given explicitly), when possible."""
+    """Check errors of a file authorkit did not write (given explicitly), when possible: the
+    same guide, overrides and code-check setting as `authorkit check`."""
     try:
-        from authorkit.check import check_text  # noqa: PLC0415
-        from authorkit.styleguide import load_guides  # noqa: PLC0415
+        from authorkit.check import guide_for  # noqa: PLC0415
+        from authorkit.document import parse  # noqa: PLC0415
+        from authorkit.rules import check_text  # noqa: PLC0415
         from authorkit.textio import read_document  # noqa: PLC0415
 
         if abs_path.suffix.lower() not in (".md", ".mdx") or ws.is_excluded(abs_path):
             return None, ""
-        style = ws.style_for(abs_path)
-        guides = load_guides(ws.style_guides_dir)
-        if style == "auto" or style not in guides:
-            from authorkit.check import detect_style  # noqa: PLC0415
-            from authorkit.document import parse  # noqa: PLC0415
-
-            rr = read_document(abs_path)
-            if rr.text is None:
-                return None, ""
-            style, score = detect_style(parse(rr.text), guides)[:2]
-            if score < 0.5:
-                return None, ""  # not recognisably any style: notes, READMEs, …
         rr = read_document(abs_path)
-        if rr.text is None or style not in guides:
+        if rr.text is None:
             return None, ""
-        findings = check_text(rr.text, guides[style], str(abs_path))
-        return sum(1 for f in findings if str(f.severity).lower() == "error"), style
+        guide, _ = guide_for(ws, abs_path, parse(rr.text))
+        if guide is None:
+            return None, ""  # not recognisably any style: notes, READMEs, …
+        findings = check_text(rr.text, guide, str(abs_path), code_checks=ws.config.check.code_checks)
+        return sum(1 for f in findings if str(f.severity).lower() == "error"), guide.name
     except Exception:  # noqa: BLE001 - a missing or failing checker only means "not checked"
         return None, ""
 
@@ -563,18 +592,16 @@ def _carries_unrecorded_edits(chain: list[dict[str, Any]], old: bytes | None) ->
     last version HEAD is known to hold (where a write started, or what one wrote), every write
     must start from what the one before it wrote. A writer that did not hash the previous text
     cannot be checked and is trusted."""
-    import hashlib
-
-    from authorkit.textio import decode_document
+    from authorkit.textio import decode_document, sha256_bytes, sha256_text
 
     if old is None:
         head_hashes: set[str | None] = {None}
     else:
         # Writers hash the bytes they read or the text they decoded (a BOM or cp1252 differ).
-        head_hashes = {hashlib.sha256(old).hexdigest()}
+        head_hashes = {sha256_bytes(old)}
         text = decode_document(old).text
         if text is not None:
-            head_hashes.add(hashlib.sha256(text.encode("utf-8")).hexdigest())
+            head_hashes.add(sha256_text(text))
 
     def before(ev: dict[str, Any]) -> tuple[bool, str | None]:
         """(known, hash) of the text a write replaced; (True, None) for a new file."""
@@ -957,6 +984,7 @@ __all__ = [
     "plan_commit",
     "plan_undo",
     "render_template",
+    "uncommitted",
     "uncommitted_reason",
     "undo_last",
 ]

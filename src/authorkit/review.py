@@ -187,7 +187,7 @@ def _code_lines(code: str) -> list[str]:
 
 @dataclass
 class CodeChange:
-    kind: str  # "kept", "moved", "merged", "changed", "dropped", "added"
+    kind: str  # "kept", "moved", "merged", "rewritten", "dropped", "added"
     old: CodeBlock | None
     new: CodeBlock | None
     old_where: str = ""
@@ -230,8 +230,9 @@ def _is_emoji(ch: str) -> bool:
 
 def compare_code(old: Document, new: Document) -> list[CodeChange]:
     """Where each old block went: kept as is (same place or moved), merged into a larger block
-    (≥ 80% of its lines inside it), changed (≥ 40% of its lines, or similar), or dropped.
-    New blocks no old block went into are added. Whitespace does not count."""
+    (≥ 80% of its lines inside it), rewritten (at least REWRITTEN_MIN of its lines carried into
+    one new block, or the same file name, or similar text), or dropped. New blocks no old block
+    went into are added. Whitespace does not count."""
     new_norm = [_norm_code(b.code) for b in new.code_blocks]
     new_sets = [set(_code_lines(b.code)) for b in new.code_blocks]
     old_secs = [_where(old, b.line) for b in old.code_blocks]
@@ -269,11 +270,20 @@ def compare_code(old: Document, new: Document) -> list[CodeChange]:
                     best_ratio, best_j_sim = r, j
             if best_ratio >= 0.6:
                 best_j, best_cov = best_j_sim, max(best_cov, best_ratio)
-        if best_j >= 0 and best_cov >= 0.4:
+        name = _file_name(ob)
+        if (best_j < 0 or best_cov < REWRITTEN_MIN) and name:
+            # The same file, rewritten: `server.js` before and after is one file's history.
+            same = [j for j, nb in enumerate(new.code_blocks) if j not in used and _file_name(nb) == name]
+            if same:
+                best_j = same[0]
+                nl = set(_code_lines(new.code_blocks[best_j].code))
+                best_cov = sum(1 for ln in olines if ln in nl) / len(olines) if olines else 0.0
+                best_cov = max(best_cov, 0.01)
+        if best_j >= 0 and (best_cov >= REWRITTEN_MIN or (name and _file_name(new.code_blocks[best_j]) == name)):
             used.add(best_j)
             nb = new.code_blocks[best_j]
             bigger = len(_code_lines(nb.code)) > len(olines) * 1.5
-            kind = "merged" if best_cov >= 0.8 and bigger else "changed"
+            kind = "merged" if best_cov >= 0.8 and bigger else "rewritten"
             out.append(CodeChange(kind, ob, nb, old_secs[oi], new_secs[best_j], round(best_cov, 2)))
         else:
             out.append(CodeChange("dropped", ob, None, old_secs[oi], "", round(best_cov, 2)))
@@ -285,6 +295,24 @@ def compare_code(old: Document, new: Document) -> list[CodeChange]:
         share = sum(1 for ln in nl if ln in old_all) / len(nl) if nl else 0.0
         out.append(CodeChange("added", None, nb, "", new_secs[j], round(share, 2)))
     return out
+
+
+# A block is "rewritten" rather than "dropped" when at least this share of its lines is in one
+# new block: a 200-line server rewritten around 40% of its old lines was not dropped.
+REWRITTEN_MIN = 0.2
+
+_FILE_COMMENT = re.compile(r"^\s*(?://|#|--|/\*|<!--)\s*([\w./-]+\.[A-Za-z0-9]{1,8})\b")
+_INFO_NAME = re.compile(r"(?:title|file(?:name)?)\s*=\s*[\"']?([^\"'\s]+)")
+
+
+def _file_name(b: CodeBlock) -> str | None:
+    """The file a block names: `title="app.js"` in its info string, or a first-line comment."""
+    m = _INFO_NAME.search(b.info or "")
+    if m:
+        return m.group(1).rsplit("/", 1)[-1]
+    first = b.code.split("\n", 1)[0]
+    m = _FILE_COMMENT.match(first)
+    return m.group(1).rsplit("/", 1)[-1] if m else None
 
 
 def _top(where: str) -> str:
@@ -322,28 +350,53 @@ KNOWN_COMPANIES = (
 _COMPANY_RX = re.compile(r"\b(" + "|".join(re.escape(c) for c in sorted(KNOWN_COMPANIES, key=len, reverse=True)) + r")\b")
 
 
-def _prose(doc: Document) -> str:
-    return "\n".join(line for _, line in doc.prose_lines())
+# Plan labels and dates are not measurements: "Week 2 Day 5" holds no "2 Day".
+_LABELS = re.compile(r"\b(?:week|day|phase|step|part|sprint|tier|level|chapter|lesson|module|stage|round|test|poc|section|q[1-4])\s*#?\d+\b", re.I)
+
+
+def _number_key(raw: str) -> str:
+    key = re.sub(r"[\s,]", "", raw).lower()
+    key = re.sub(r"(seconds?|secs?)$", "s", key)
+    for word, k in (("thousand", "k"), ("million", "m"), ("billion", "b"), ("trillion", "t")):
+        key = key.replace(word, k)
+    return key
 
 
 def numbers(doc: Document) -> dict[str, str]:
-    """Numbers with units in the prose (code excluded): normalised key -> first spelling."""
+    """Numbers with units anywhere in the document, prose, code and output blocks alike:
+    normalised key -> first spelling. Plan labels and dates are left out."""
     out: dict[str, str] = {}
-    for m in NUMBER_RX.finditer(_prose(doc)):
+    for m in NUMBER_RX.finditer(_LABELS.sub(" ", doc.text)):
         raw = m.group(0).strip()
-        key = re.sub(r"[\s,]", "", raw).lower()
-        key = re.sub(r"(seconds?|secs?)$", "s", key)
-        for word, k in (("thousand", "k"), ("million", "m"), ("billion", "b"), ("trillion", "t")):
-            key = key.replace(word, k)
-        out.setdefault(key, raw)
+        out.setdefault(_number_key(raw), raw)
     return out
 
 
+def _number_lines(doc: Document) -> dict[str, list[int]]:
+    """Normalised number -> the lines it stands on."""
+    out: dict[str, list[int]] = {}
+    for i, line in enumerate(doc.lines, 1):
+        for m in NUMBER_RX.finditer(_LABELS.sub(" ", line)):
+            out.setdefault(_number_key(m.group(0).strip()), []).append(i)
+    return out
+
+
+# Company names that are also ordinary words: counted only where they cannot be the word
+# (not at the start of a sentence, a list item or a table cell: "Target 100-200:1 ratio").
+AMBIGUOUS_COMPANIES = frozenset({"Target", "Square", "Segment", "Elastic", "Grab", "Notion", "Slack", "Zoom", "Meta",
+                                 "Apple", "Sentry", "Snowflake", "Oracle", "Discord", "Confluent"})
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|^\s*(?:[-*+>|]|\d+[.)])\s*|\|\s*|\*\*)$")
+
+
 def companies(doc: Document) -> dict[str, str]:
-    """Known company names in the prose, plus the "Company" column of tables."""
+    """Known company names anywhere in the document, plus the "Company" column of tables."""
     out: dict[str, str] = {}
-    for m in _COMPANY_RX.finditer(_prose(doc)):
-        out.setdefault(m.group(1).lower(), m.group(1))
+    for line in doc.lines:
+        for m in _COMPANY_RX.finditer(line):
+            name = m.group(1)
+            if name in AMBIGUOUS_COMPANIES and _SENTENCE_START.search(line[: m.start()]):
+                continue
+            out.setdefault(name.lower(), name)
     for t in doc.tables:
         cols = [i for i, h in enumerate(t.header) if re.search(r"compan", h, re.I)]
         for row in t.rows:
@@ -353,6 +406,23 @@ def companies(doc: Document) -> dict[str, str]:
                     if name and len(name) < 40:
                         out.setdefault(name.lower(), name)
     return out
+
+
+def _moved_numbers(old_doc: Document, new_doc: Document, sections: list[SectionChange], carried: list[str]) -> list[str]:
+    """Numbers kept somewhere in the new version but not in the section that took over the
+    one they stood in: moved, not lost."""
+    old_at, new_at = _number_lines(old_doc), _number_lines(new_doc)
+    pairs = [(ch.old, ch.new) for ch in sections if ch.kind == "matched" and ch.old and ch.new]
+    moved = []
+    for key in carried:
+        ok = False
+        for ln in old_at.get(key, []):
+            for o, n in pairs:
+                if o.start <= ln <= o.end and any(n.start <= nl <= n.end for nl in new_at.get(key, [])):
+                    ok = True
+        if not ok and old_at.get(key):
+            moved.append(key)
+    return moved
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -366,15 +436,16 @@ class CheckSummary:
     warnings: int
     rules: list[str] = field(default_factory=list)  # rule ids of errors, most frequent first
     available: bool = True
+    code_checks: bool = True
 
 
-def _check(text: str, doc: Document, guide: StyleGuide | None, label: str, detected: bool) -> CheckSummary:
+def _check(text: str, doc: Document, guide: StyleGuide | None, label: str, detected: bool, code_checks: bool = True) -> CheckSummary:
     if guide is None:
-        return CheckSummary("", detected, 0, 0, available=False)
+        return CheckSummary("", detected, 0, 0, available=False, code_checks=code_checks)
     try:
         from authorkit.check import check_text  # noqa: PLC0415
 
-        findings = check_text(text, guide, label, code_checks=False)
+        findings = check_text(text, guide, label, code_checks=code_checks)
     except Exception:  # noqa: BLE001 - the review still stands without check results
         return CheckSummary(guide.name, detected, 0, 0, available=False)
 
@@ -387,7 +458,7 @@ def _check(text: str, doc: Document, guide: StyleGuide | None, label: str, detec
     for f in errs:
         counts[f.rule] = counts.get(f.rule, 0) + 1
     rules = [r for r, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return CheckSummary(guide.name, detected, len(errs), len(warns), rules)
+    return CheckSummary(guide.name, detected, len(errs), len(warns), rules, code_checks=code_checks)
 
 
 # --- the review ------------------------------------------------------------------------
@@ -405,6 +476,7 @@ class Review:
     code: list[CodeChange]
     numbers_lost: list[str]
     numbers_added: list[str]
+    numbers_moved: list[str]
     companies_lost: list[str]
     companies_added: list[str]
     check_old: CheckSummary | None
@@ -446,7 +518,10 @@ def review_texts(
     guides: dict[str, StyleGuide] | None = None,
     old_style: str | None = None,
     new_style: str | None = None,
+    code_checks: bool = True,
 ) -> Review:
+    """`guides` should come from `styleguide.workspace_guides` and `code_checks` from the
+    workspace's [check] settings, so the verdicts here are the ones `check` gives."""
     guides = guides or {}
     old_doc, new_doc = parse(old_text), parse(new_text)
     og, od = _resolve_style(old_doc, old_style, guides)
@@ -457,16 +532,17 @@ def review_texts(
     code = compare_code(old_doc, new_doc)
     on, nn = numbers(old_doc), numbers(new_doc)
     oc, nc = companies(old_doc), companies(new_doc)
+    moved = _moved_numbers(old_doc, new_doc, sections, [k for k in on if k in nn])
     return Review(
         old_label, new_label, old_doc.line_count, new_doc.line_count,
         og.name if og else "", ng.name if ng else "",
         sections, code,
-        [on[k] for k in on if k not in nn], [nn[k] for k in nn if k not in on],
+        [on[k] for k in on if k not in nn], [nn[k] for k in nn if k not in on], [on[k] for k in moved],
         [oc[k] for k in oc if k not in nc], [nc[k] for k in nc if k not in oc],
-        _check(old_text, old_doc, og, old_label, od) if og else None,
-        _check(new_text, new_doc, ng, new_label, nd) if ng else None,
+        _check(old_text, old_doc, og, old_label, od, code_checks) if og else None,
+        _check(new_text, new_doc, ng, new_label, nd, code_checks) if ng else None,
         old_text, new_text, len(old_doc.code_blocks), len(new_doc.code_blocks),
-        _check(old_text, old_doc, ng, old_label, nd) if ng and og and ng.name != og.name else None,
+        _check(old_text, old_doc, ng, old_label, nd, code_checks) if ng and og and ng.name != og.name else None,
     )
 
 
@@ -510,7 +586,7 @@ def _code_line(ch: CodeChange) -> str:
         "kept": "kept in place",
         "moved": "moved to",
         "merged": f"merged ({int(ch.coverage * 100)}% of its lines) into",
-        "changed": f"changed ({int(ch.coverage * 100)}% of its lines kept), now",
+        "rewritten": f"rewritten ({int(ch.coverage * 100)}% kept) →",
     }[ch.kind]
     if ch.kind == "kept":
         return f"kept     {src} → {_code_desc(ch.new)}"
@@ -520,7 +596,7 @@ def _code_line(ch: CodeChange) -> str:
 def _check_text(c: CheckSummary | None) -> str:
     if c is None or not c.available:
         return "not checked (no style guide)"
-    how = "detected" if c.detected else "configured"
+    how = ("detected" if c.detected else "configured") + (", code checks on" if c.code_checks else ", code checks off as configured")
     res = "passes" if c.errors == 0 else f"{c.errors} error{'s' if c.errors != 1 else ''} ({', '.join(c.rules[:4])})"
     w = f", {c.warnings} warning{'s' if c.warnings != 1 else ''}" if c.warnings else ""
     return f"{c.style} ({how}): {res}{w}"
@@ -545,6 +621,8 @@ def render_text(r: Review, unified: bool = False) -> str:
     out += ["", "facts:"]
     out.append("  numbers lost:    " + (", ".join(r.numbers_lost) or "none"))
     out.append("  numbers added:   " + (", ".join(r.numbers_added) or "none"))
+    if r.numbers_moved:
+        out.append("  numbers moved:   " + ", ".join(r.numbers_moved) + " (in the new version, another section)")
     out.append("  companies lost:  " + (", ".join(r.companies_lost) or "none"))
     out.append("  companies added: " + (", ".join(r.companies_added) or "none"))
     out += ["", "check:", f"  before: {_check_text(r.check_old)}", f"  after:  {_check_text(r.check_new)}"]
@@ -557,7 +635,7 @@ def render_text(r: Review, unified: bool = False) -> str:
 
 
 def _counts_phrase(c: dict[str, int]) -> str:
-    order = ["kept", "moved", "merged", "changed", "dropped", "added"]
+    order = ["kept", "moved", "merged", "rewritten", "dropped", "added"]
     return ", ".join(f"{c[k]} {k}" for k in order if c.get(k)) or "none"
 
 
@@ -589,7 +667,7 @@ def render_markdown(r: Review, unified: bool = False) -> str:
         if ch.kind == "dropped":
             dest = "**dropped**"
         else:
-            pct = f" ({int(ch.coverage * 100)}%)" if ch.kind in ("merged", "changed") else ""
+            pct = f" ({int(ch.coverage * 100)}%)" if ch.kind in ("merged", "rewritten") else ""
             dest = f"{ch.kind}{pct}: {_code_desc(ch.new)} — {ch.new_where}"
         out.append(f"| {_md_escape(src)} | {_md_escape(dest)} |")
     added = [ch for ch in r.code if ch.kind == "added"]
@@ -598,6 +676,7 @@ def render_markdown(r: Review, unified: bool = False) -> str:
     out += ["", "#### Facts", "",
             f"- **Numbers lost**: {', '.join(r.numbers_lost) or 'none'}",
             f"- **Numbers added**: {', '.join(r.numbers_added) or 'none'}",
+            f"- **Numbers moved**: {', '.join(r.numbers_moved) or 'none'}",
             f"- **Companies lost**: {', '.join(r.companies_lost) or 'none'}",
             f"- **Companies added**: {', '.join(r.companies_added) or 'none'}",
             "", "#### Check", "",
@@ -629,7 +708,7 @@ def as_json(r: Review, unified: bool = False) -> dict[str, Any]:
 
     def chk(c: CheckSummary | None) -> dict[str, Any] | None:
         return None if c is None else {"style": c.style, "detected": c.detected, "errors": c.errors, "warnings": c.warnings,
-                                       "rules": c.rules, "available": c.available}
+                                       "rules": c.rules, "available": c.available, "code_checks": c.code_checks}
 
     out: dict[str, Any] = {
         "old": {"label": r.old_label, "lines": r.old_lines, "style": r.old_style, "code_blocks": r.old_blocks, "check": chk(r.check_old)},
@@ -642,7 +721,7 @@ def as_json(r: Review, unified: bool = False) -> dict[str, Any]:
              "coverage": ch.coverage} for ch in r.code
         ],
         "old_against_new_style": chk(r.check_old_as_new),
-        "numbers": {"lost": r.numbers_lost, "added": r.numbers_added},
+        "numbers": {"lost": r.numbers_lost, "added": r.numbers_added, "moved": r.numbers_moved},
         "companies": {"lost": r.companies_lost, "added": r.companies_added},
     }
     if unified:

@@ -363,14 +363,22 @@ def load_guides(workspace_dir: Path | None = None) -> dict[str, StyleGuide]:
     return guides
 
 
+def workspace_guides(ws: Any) -> dict[str, StyleGuide]:
+    """Every guide as the workspace uses it: its own files over the shipped ones, with the
+    `[style_overrides]` line targets of authorkit.toml applied. Every command that judges a
+    document takes its guides from here, so `check`, `review` and `commit` give one verdict."""
+    guides = load_guides(ws.style_guides_dir)
+    out: dict[str, StyleGuide] = {}
+    for name, guide in guides.items():
+        override = ws.config.style_overrides.get(name)
+        out[name] = guide.with_lines(override.lines.model_dump(exclude_none=True)) if override and override.lines else guide
+    return out
+
+
 def workspace_guide(ws: Any, name: str) -> StyleGuide:
     """The guide `name` as the workspace uses it: its own file if it has one, with the
     `[style_overrides]` line targets of authorkit.toml applied."""
-    guide = get_guide(name, load_guides(ws.style_guides_dir))
-    override = ws.config.style_overrides.get(name)
-    if override and override.lines:
-        guide = guide.with_lines(override.lines.model_dump())
-    return guide
+    return get_guide(name, workspace_guides(ws))
 
 
 def get_guide(name: str, guides: dict[str, StyleGuide]) -> StyleGuide:

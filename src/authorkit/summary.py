@@ -59,6 +59,7 @@ class Item:
     status_word: str
     commit: str | None = None  # short sha of the commit that holds it
     cost: Cost | None = None
+    key_changes: list[str] = field(default_factory=list)
 
     @property
     def lines(self) -> str:
@@ -81,6 +82,8 @@ class PlanGroup:
     done_before: int | None
     done_after: int
     pending: list[dict[str, Any]] = field(default_factory=list)
+    drafted_before: int | None = None  # pages that exist but do not pass yet
+    drafted_after: int = 0
 
     @property
     def delta(self) -> str:
@@ -126,11 +129,16 @@ def plan_snapshot(ws: Workspace) -> dict[str, Any] | None:
         for st in statuses:
             item = st.item
             name = item.group_path or "(no group)"
-            g = groups.setdefault(name, {"name": name, "total": 0, "done": 0, "pending": []})
+            g = groups.setdefault(name, {"name": name, "total": 0, "done": 0, "drafted": 0, "pending": [], "done_paths": [], "drafted_paths": []})
             g["total"] += 1
             if st.state in ("passes", "found"):
                 g["done"] += 1
+                if st.path:
+                    g["done_paths"].append(st.path)
             else:
+                if st.path:
+                    g["drafted"] += 1  # the page exists (drafted or converted) but fails its check
+                    g["drafted_paths"].append(st.path)
                 g["pending"].append({
                     "number": item.number, "title": item.title or "", "kind": item.kind,
                     "state": st.state, "path": st.path, "errors": st.errors,
@@ -146,20 +154,38 @@ def _plan_groups(events: list[dict[str, Any]], items: list[Item]) -> tuple[list[
         return [], None
     first, last = snaps[0], snaps[-1]
     before = {g.get("name"): g for g in first["groups"]} if len(snaps) > 1 else {}
+    if not before:
+        # No snapshot from the start (a session begun by its first command rather than
+        # `session start`): the start is the end without the pages this session created.
+        created = {i.path for i in items if i.is_new}
+        for g in last["groups"]:
+            if "done_paths" in g:
+                before[g.get("name")] = {
+                    "done": int(g.get("done") or 0) - len(created & set(g.get("done_paths") or [])),
+                    "drafted": int(g.get("drafted") or 0) - len(created & set(g.get("drafted_paths") or [])),
+                    "pending": [p for p in g.get("pending") or [] if p.get("path") not in created]
+                    + [{"number": n} for n in _numbers_of_paths(items, created & set(g.get("done_paths") or []))],
+                }
     groups = []
     for g in last["groups"]:
         b = before.get(g.get("name"))
-        groups.append(PlanGroup(str(g.get("name")), int(g.get("total") or 0), int(b["done"]) if b else None, int(g.get("done") or 0), list(g.get("pending") or [])))
+        groups.append(PlanGroup(str(g.get("name")), int(g.get("total") or 0), int(b["done"]) if b else None, int(g.get("done") or 0),
+                                list(g.get("pending") or []), int(b.get("drafted") or 0) if b else None, int(g.get("drafted") or 0)))
     # The current group: the one whose progress moved in this session, else the one holding
     # the numbers this session wrote, else the first with work left.
     touched = {n for it in items for n in _title_numbers(it.title)}
-    current = next((g for g in groups if g.done_before is not None and g.done_after != g.done_before), None)
+    current = next((g for g in groups if g.done_before is not None
+                    and (g.done_after != g.done_before or g.drafted_after != g.drafted_before)), None)
     if current is None and touched:
         before_pending = {g.get("name"): {p.get("number") for p in g.get("pending") or []} for g in first["groups"]}
         current = next((g for g in groups if touched & before_pending.get(g.name, set())), None)
     if current is None:
         current = next((g for g in groups if g.pending), None)
     return groups, current
+
+
+def _numbers_of_paths(items: list[Item], paths: set[str]) -> list[int]:
+    return sorted(n for i in items if i.path in paths for n in _title_numbers(i.title))
 
 
 def _title_numbers(title: str) -> set[int]:
@@ -169,9 +195,11 @@ def _title_numbers(title: str) -> set[int]:
 # --- context ---------------------------------------------------------------------------
 
 
-def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narrative: str = "") -> dict[str, Any]:
-    """Everything the template shows, computed from the record (and git, for commits)."""
-    events = session.events()
+def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narrative: str = "",
+                  extra_events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Everything the template shows, computed from the record (and git, for commits);
+    `extra_events` are read as if recorded last (a dry run's plan snapshot)."""
+    events = session.events() + list(extra_events or [])
     writes: dict[str, WriteSummary] = summarize_writes(events)
     start = next((e for e in events if e.get("event") == "session_start"), {})
     end = next((e for e in reversed(events) if e.get("event") == "session_end"), None)
@@ -216,16 +244,24 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
     order = {i.path: k for k, i in enumerate(items)}
     groups, current = _plan_groups(events, items)
     touched_numbers = {n for i in items for n in _title_numbers(i.title)}
-    shown_groups = [g for g in groups if g is current or (g.done_before is not None and g.done_before != g.done_after)]
+    shown_groups = [g for g in groups if g is current or (g.done_before is not None
+                                                           and (g.done_before != g.done_after or g.drafted_before != g.drafted_after))]
     plan_total = None
     if groups:
+        known = all(g.done_before is not None for g in groups)
         plan_total = PlanGroup("All plan items", sum(g.total for g in groups),
-                               sum(g.done_before for g in groups if g.done_before is not None) if all(g.done_before is not None for g in groups) else None,
-                               sum(g.done_after for g in groups))
-    checks = [e for e in events if e.get("event") == "check"]
+                               sum(g.done_before or 0 for g in groups) if known else None, sum(g.done_after for g in groups), [],
+                               sum(g.drafted_before or 0 for g in groups) if known else None, sum(g.drafted_after for g in groups))
+    for i in items:
+        i.key_changes = key_changes(ws, i, commits)
+    # Only this session's files: a check the user ran on something else says nothing of them.
+    checked = [i for i in items if i.errors is not None]
+    checks = {"files": len(checked), "passing": sum(1 for i in checked if i.errors == 0),
+              "failing": [{"path": i.path, "errors": i.errors} for i in checked if i.errors]}
     failing_items = [i for i in items if i.status == STATUS_FAILING]
     uncommitted = [i for i in items if i.commit is None and i.action != "failed-draft"]
     objective = str(start.get("objective") or "")
+    inferred = _derived_objective(items) if not objective else ""
 
     next_steps: list[str] = []
     for i in failing_items:
@@ -238,7 +274,8 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
         next_steps.append(f"Commit the {n} uncommitted file{'s' if n != 1 else ''} written in this session (`authorkit commit --dry-run`, then `authorkit commit`)")
     if current is not None:
         written = {i.path for i in items}
-        todo = [p for p in current.pending if p.get("path") not in written and not (_title_numbers(_pending_label(p)) & touched_numbers)]
+        todo = [p for p in current.pending if p.get("path") not in written and not (_title_numbers(_pending_label(p)) & touched_numbers)
+                and not _is_landing_page(p.get("path"))]
         for p in todo[:5]:
             next_steps.append(_pending_step(p, items))
         if len(todo) > 5:
@@ -256,8 +293,9 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
         status_parts.append(f"{counts['pending']} pending in {current.name}")
     return {
         "session_id": session.id,
-        "objective": objective,
-        "title": objective or _derived_objective(items) or f"Session {session.id}",
+        "objective": objective or inferred,
+        "objective_inferred": bool(inferred),
+        "title": objective or inferred or f"Session {session.id}",
         "date": _ts_date(start.get("ts")),
         "started": start.get("ts") or "",
         "ended": (end or {}).get("ts") or "",
@@ -271,7 +309,7 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
         "costs": [asdict(c) | {"cost": c.cost} for c in sorted(costs.values(), key=lambda c: (order.get(c.document, len(order)), c.document))],
         "total": asdict(total) | {"cost": total.cost},
         "commits": [asdict(c) for c in commits],
-        "checks": {"runs": len(checks), "last": checks[-1] if checks else None},
+        "checks": checks,
         "plan_groups": [asdict(g) | {"delta": g.delta} for g in shown_groups],
         "plan_total": (asdict(plan_total) | {"delta": plan_total.delta}) if plan_total and len(groups) > 1 else None,
         "current_group": (asdict(current) | {"pending_labels": [_pending_note(p, items) for p in current.pending]}) if current else None,
@@ -279,6 +317,79 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
         "narrative": narrative.strip(),
         "counts": counts,
     }
+
+
+def _is_landing_page(path: Any) -> bool:
+    """An index or landing page is no plan item's page, whatever matched it."""
+    return isinstance(path, str) and Path(path).stem.lower() in ("index", "readme", "overview", "_app", "_meta")
+
+
+# --- key changes of a file, from its structural review -------------------------------
+
+
+def key_changes(ws: Workspace, item: Item, commits: list[CommitEntry]) -> list[str]:
+    """What a reviewer would say changed: sections removed and added, code files the page
+    now builds, numbers carried. The old version is the one the session started from (the
+    parent of the commit that holds the file, else HEAD), so re-rendering gives the same text."""
+    if item.action == "navigation":
+        return []
+    holder = next((c for c in commits if item.path in c.paths and c.state == "in history"), None)
+    new_text = _git_text(ws, item.path, holder.sha) if holder else None
+    if new_text is None:
+        try:
+            new_text = ws.path(item.path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return []
+    old_text = None if item.is_new else _git_text(ws, item.path, f"{holder.sha}^" if holder else "HEAD")
+    try:
+        return _describe_changes(ws, old_text, new_text)
+    except Exception:  # noqa: BLE001 - key changes are a courtesy; the summary stands without them
+        return []
+
+
+def _git_text(ws: Workspace, rel: str, rev: str) -> str | None:
+    try:
+        from authorkit.gitops import open_repo, repo_path  # noqa: PLC0415
+
+        repo = open_repo(ws)
+        blob = repo.commit(rev).tree / repo_path(repo, ws.path(rel))
+        return blob.data_stream.read().decode("utf-8")
+    except Exception:  # noqa: BLE001 - no git, no such revision or path: nothing to compare
+        return None
+
+
+def _describe_changes(ws: Workspace, old_text: str | None, new_text: str) -> list[str]:
+    from authorkit.document import parse  # noqa: PLC0415
+    from authorkit.extract import plan_extract  # noqa: PLC0415
+    from authorkit.review import review_texts  # noqa: PLC0415
+    from authorkit.styleguide import workspace_guides  # noqa: PLC0415
+
+    new_doc = parse(new_text)
+    files = sorted(plan_extract(new_doc).files)
+    out: list[str] = []
+    if old_text is None:
+        secs = [s.heading.text for s in new_doc.sections()]
+        if secs:
+            out.append("Sections: " + ", ".join(secs))
+    else:
+        r = review_texts(old_text, new_text, guides=workspace_guides(ws))
+        removed = [ch.old.heading for ch in r.sections if ch.kind == "removed" and ch.old]
+        added = [ch.new.heading for ch in r.sections if ch.kind == "added" and ch.new]
+        if removed:
+            out.append("Removed: " + ", ".join(removed))
+        if added:
+            out.append("Added: " + ", ".join(added))
+        kept = sum(1 for c in r.code if c.kind in ("kept", "moved", "merged", "rewritten"))
+        if r.old_blocks:
+            out.append(f"Code: {kept} of {r.old_blocks} earlier blocks carried, {r.new_blocks} blocks now")
+        on = len(r.numbers_lost) + sum(1 for _ in r.numbers_moved)
+        if r.numbers_lost:
+            out.append("Numbers not carried: " + ", ".join(r.numbers_lost[:8]) + (" …" if len(r.numbers_lost) > 8 else ""))
+        elif on or r.numbers_added:
+            out.append("Numbers: all carried")
+    if files:
+        out.append("Code files: " + ", ".join(files[:12]) + (f" and {len(files) - 12} more" if len(files) > 12 else ""))
+    return out
 
 
 def _pending_step(p: dict[str, Any], items: list[Item]) -> str:
@@ -401,6 +512,26 @@ class SummaryResult:
     path: Path
     text: str
     context: dict[str, Any]
+    narrative_rejected: list[str] = field(default_factory=list)  # what the overview claimed that the record does not hold
+
+
+_CLAIM_NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?")
+_CLAIM_FILE = re.compile(r"[\w./-]+\.(?:md|mdx|js|ts|py|ya?ml|json|sql|sh)\b")
+
+
+def unsupported_claims(overview: str, facts: str) -> list[str]:
+    """Numbers and file names in a model-written overview that the factual summary does not
+    contain (numbers compared as whole numbers, without thousands separators or `$`)."""
+
+    def norm(n: str) -> str:
+        return n.replace(",", "").lstrip("$").rstrip(".")
+
+    known = {norm(m.group(0)) for m in _CLAIM_NUMBER.finditer(facts)}
+    files = _CLAIM_FILE.findall(overview)
+    prose = _CLAIM_FILE.sub(" ", overview)  # a file's name is checked as a name, not as numbers
+    out = [m.group(0) for m in _CLAIM_NUMBER.finditer(prose) if norm(m.group(0)) not in known]
+    out += [f for f in files if f not in facts]
+    return out
 
 
 def summarize(
@@ -419,18 +550,25 @@ def summarize(
     `end_session` the session is ended, both before rendering, so the summary depends on the
     record alone. `narrate` turns a prompt into a short overview.
     """
+    extra: list[dict[str, Any]] = []
     if snapshot and session.is_open:
         snap = plan_snapshot(ws)
         if snap is not None:
-            session.append("plan_snapshot", **snap)
+            if write or end_session:
+                session.append("plan_snapshot", **snap)
+            else:  # a dry run records nothing, but shows the plan as it stands
+                extra.append({"event": "plan_snapshot", **snap})
     if end_session and session.is_open:
         session.end()
-    ctx = build_context(ws, session, use_git=use_git)
+    ctx = build_context(ws, session, use_git=use_git, extra_events=extra)
     text = render_summary(ws, ctx)
+    rejected: list[str] = []
     if narrate is not None:
         overview = narrate(narrative_prompt(text))
-        ctx = build_context(ws, session, use_git=use_git, narrative=overview)
-        text = render_summary(ws, ctx)
+        rejected = unsupported_claims(overview, text)
+        if not rejected:  # an overview that invents a number or a file is left out, and said so
+            ctx = build_context(ws, session, use_git=use_git, narrative=overview, extra_events=extra)
+            text = render_summary(ws, ctx)
     path = summary_path(ws, session, ctx)
     if write:
         from authorkit.textio import atomic_write_text  # noqa: PLC0415
@@ -438,4 +576,4 @@ def summarize(
         atomic_write_text(path, text)
         if not any(e.get("event") == "summary" for e in session.events()):
             session.append("summary", path=ws.rel(path))
-    return SummaryResult(path, text, ctx)
+    return SummaryResult(path, text, ctx, rejected)

@@ -211,7 +211,10 @@ def summarize_session(
     s = _session(ws, session_id)
     assert s is not None
     narrate = _narrator(ws, s, provider, model) if narrative else None
-    result = summarize(ws, s, narrate=narrate, write=not stdout, end_session=not (stdout or keep_open), snapshot=not stdout)
+    result = summarize(ws, s, narrate=narrate, write=not stdout, end_session=not (stdout or keep_open), snapshot=True)
+    if result.narrative_rejected:
+        print("authorkit: the model's overview was left out: it names " + ", ".join(result.narrative_rejected[:5])
+              + ", which the session record does not hold", file=sys.stderr)
     if stdout:
         sys.stdout.write(result.text)
         return
@@ -276,7 +279,7 @@ def review(
     """Structural diff of a rewrite: sections, code blocks, numbers and companies, checks."""
     from authorkit.errors import UsageError
     from authorkit.review import render_markdown, render_text, review_texts
-    from authorkit.styleguide import get_guide, load_guides
+    from authorkit.styleguide import get_guide, workspace_guides
 
     ws = workspace(config)
     if len(files) > 2:
@@ -290,14 +293,15 @@ def review(
         new_text, new_label = _read(files[0]), str(files[0])
         old_text, rev = _from_git(ws, files[0], base or "HEAD")
         old_label = f"{rev}:{files[0]}"
-    guides = load_guides(ws.style_guides_dir)
+    guides = workspace_guides(ws)  # the guides, overrides included, that `check` uses
     for name in (style, old_style):
         if name and name != "auto":
             get_guide(name, guides)
     if style is None:
         configured = ws.style_for(files[-1].resolve())
         style = configured if configured in guides else None
-    r = review_texts(old_text, new_text, old_label=old_label, new_label=new_label, guides=guides, old_style=old_style, new_style=style)
+    r = review_texts(old_text, new_text, old_label=old_label, new_label=new_label, guides=guides, old_style=old_style, new_style=style,
+                     code_checks=ws.config.check.code_checks)
     if fmt is ReviewFormat.markdown:
         sys.stdout.write(render_markdown(r, unified=unified))
     elif fmt is ReviewFormat.json:
