@@ -180,13 +180,64 @@ class Plan:
 
 # --- text helpers ------------------------------------------------------------------------
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _CHECKBOX = re.compile(r"^\[(?P<x>[ xX])\]\s*")
-_NEW_FLAG = re.compile(r"\s*⭐\s*(?:NEW\b)?|\s+\bNEW!?\s*$")
+# Patterns that start with a run of spaces begin at the run's first space (`(?<!\s)`) and take
+# it possessively: the same matches, without retrying from every space of a long run.
+_NEW_FLAG = re.compile(r"(?:(?<!\s)\s++)?⭐\s*+(?:NEW\b)?|(?<!\s)\s++\bNEW!?\s*+$")
 _SPACES = re.compile(r"\s+")
-_PAREN = re.compile(r"\s*\([^)]*\)")
-_COUNT_PAREN = re.compile(r"\s*\((?:[^)]*\b(?:articles?|pocs?|problems?|total|deliverables?)\b[^)]*|\s*\d+\s*)\)", re.I)
-_COUNT_TAIL = re.compile(r"\s+[-–—]\s+\d+\+?\s+(?:articles?|pocs?)\b.*$", re.I)
+_COUNT_WORD = re.compile(r"\b(?:articles?|pocs?|problems?|total|deliverables?)\b", re.I)
+_COUNT_NUMBER = re.compile(r"\s*\d+\s*")
+_COUNT_TAIL = re.compile(r"(?<!\s)\s++[-–—]\s++\d++\+?\s++(?:articles?|pocs?)\b.*$", re.I)
+_STATUS_TAIL = re.compile(r"(?<!\s)\s++\b(?:Pending|Done|Completed?)\s*+$")
+
+
+def _unlink(s: str) -> str:
+    """`re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)` in one pass: every `[` before a `]`
+    shares its fate, so a long run of `[` is not retried one by one."""
+    if "](" not in s:
+        return s
+    out: list[str] = []
+    i = 0
+    while True:
+        j = s.find("[", i)
+        k = s.find("]", j + 1) if j >= 0 else -1
+        if k < 0:
+            break
+        m = s.find(")", k + 2) if s.startswith("(", k + 1) else -1
+        if m < 0:
+            out.append(s[i : k + 1])
+            i = k + 1
+            continue
+        start = j - 1 if j > i and s[j - 1] == "!" else j
+        out.append(s[i:start] + s[j + 1 : k])
+        i = m + 1
+    out.append(s[i:])
+    return "".join(out)
+
+
+def _drop_parens(s: str, counts_only: bool = False) -> str:
+    """`re.sub(r"\s*\([^)]*\)", "", s)` in one pass (the regex retries from every `(` when no
+    `)` follows). With `counts_only`, only parentheticals that hold a count: `(12)`, `(5 POCs)`."""
+    out: list[str] = []
+    i = 0
+    while True:
+        j = s.find("(", i)
+        k = s.find(")", j + 1) if j >= 0 else -1
+        if k < 0:
+            break
+        if counts_only:
+            # Every `(` before this `)` shares it: the first one matches when its span holds a
+            # count word (a later one's span is part of it), else the last one when it is a number.
+            if not _COUNT_WORD.search(s, j + 1, k):
+                j = s.rfind("(", j, k)
+                if not _COUNT_NUMBER.fullmatch(s, j + 1, k):
+                    out.append(s[i : k + 1])
+                    i = k + 1
+                    continue
+        out.append(s[i:j].rstrip())
+        i = k + 1
+    out.append(s[i:])
+    return "".join(out)
 
 
 def _is_symbol(ch: str) -> bool:
@@ -216,13 +267,13 @@ def status_of(text: str) -> str | None:
 
 
 def clean_title(text: str) -> str:
-    s = _LINK.sub(r"\1", text)
+    s = _unlink(text)
     s = _CHECKBOX.sub("", s.strip())
     s = _NEW_FLAG.sub(" ", s)
     s = strip_symbols(s)
     s = s.replace("**", "").replace("__", "")
     s = re.sub(r"(?<!\w)[*_](\S(?:.*?\S)?)[*_](?!\w)", r"\1", s)
-    s = re.sub(r"\s+\b(?:Pending|Done|Completed?)\s*$", "", s)
+    s = _STATUS_TAIL.sub("", s)
     s = _SPACES.sub(" ", s).strip()
     return s.strip(" :;-–—").strip()
 
@@ -230,13 +281,13 @@ def clean_title(text: str) -> str:
 def clean_heading(text: str) -> str:
     s = clean_title(re.sub(r"^#+\s*", "", text))
     s = _COUNT_TAIL.sub("", s)
-    s = _COUNT_PAREN.sub("", s)
+    s = _drop_parens(s, counts_only=True)
     return s.strip(" :")
 
 
 def title_key(title: str) -> str:
     """Comparable form of a title: no parenthetical, case, punctuation or noise."""
-    s = _PAREN.sub("", clean_title(title)).lower()
+    s = _drop_parens(clean_title(title)).lower()
     s = re.sub(r"[^a-z0-9]+", " ", s)
     return s.strip()
 
@@ -279,7 +330,14 @@ def repair(text: str) -> str:
 # --- parsing one file ----------------------------------------------------------------------
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# The text after the #s is taken whole and its closing #s stripped with string operations: a
+# lazy `(.*?)\s*#*\s*$` backtracks cubically over a long run of spaces.
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
+
+
+def _heading_text(raw: str) -> str:
+    """What `(.*?)\s*#*\s*$` would leave: trailing spaces, closing #s, spaces before them."""
+    return raw.rstrip().rstrip("#").rstrip()
 _LIST = re.compile(r"^(?P<indent>\s*)(?:[-*+]|(?P<num>\d+)[.)])\s+(?P<text>.*)$")
 _EXPLICIT = re.compile(
     r"^(?P<kind>POCs?|Articles?|Problems?)\b\s*"
@@ -396,7 +454,7 @@ class _FileParser:
                 continue
             hm = _HEADING.match(raw)
             if hm:
-                self.on_heading(len(hm.group(1)), hm.group(2), lineno)
+                self.on_heading(len(hm.group(1)), _heading_text(hm.group(2)), lineno)
                 i += 1
                 continue
             if stripped.startswith("|"):
@@ -846,9 +904,12 @@ def _nav_pages(ws: Any) -> list[tuple[int | None, str | None, Path]]:
             nav = read_nav(p, rel)
         except NavigationError:
             continue  # `plan` reports progress; a nav file it cannot read only loses one clue
+        folder = p.parent.resolve()
         for e in nav.entries:
+            if not e.key or "/" in e.key or "\\" in e.key or "\0" in e.key or e.key.strip(".") == "" or len(e.key.encode("utf-8", "replace")) > 240:
+                continue  # a key such as `../x` names no page of this folder
             for cand in (p.parent / f"{e.key}.md", p.parent / f"{e.key}.mdx", p.parent / e.key / "index.md", p.parent / e.key / "index.mdx"):
-                if cand.is_file():
+                if cand.is_file() and cand.resolve().is_relative_to(folder):
                     out.append((e.number, e.label, cand.resolve()))
                     break
     return out
