@@ -451,15 +451,23 @@ _SMALL = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "th
 
 
 def _bare_title(title: str) -> str:
-    s = re.sub(r"\s*\([^)]*\)", "", title).strip()
+    from authorkit.plan import _drop_parens  # `\s*\([^)]*\)` removed in one pass
+
+    s = _drop_parens(title).strip()
     return s or title.strip()
+
+
+MAX_SLUG = 100
 
 
 def slugify(title: str) -> str:
     """`Cache-aside pattern (read-through)` -> `cache-aside-pattern`, like the existing entries."""
     s = _bare_title(title).lower().replace("&", " ").replace("+", " plus ")
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
-    return re.sub(r"-{2,}", "-", s) or "page"
+    s = re.sub(r"-{2,}", "-", s)
+    if len(s) > MAX_SLUG:  # a file name has room for 255 bytes; keep whole words
+        s = s[: MAX_SLUG + 1].rsplit("-", 1)[0] if "-" in s[:MAX_SLUG] else s[:MAX_SLUG]
+    return s or "page"
 
 
 def unique_slug(slug: str, taken: set[str]) -> str:
@@ -709,10 +717,8 @@ def child_path(folder: Path, name: str, root: Path, what: str = "page") -> Path:
 
     bad = (not name or "/" in name or "\\" in name or "\0" in name or name.strip(".") == ""
            or len(name.encode("utf-8", "surrogatepass")) > 255)
-    target = Path(folder) / name
-    real_folder = Path(folder).resolve()
-    real = target.resolve()
-    if bad or not _inside(real, real_folder) or not _inside(real, Path(root).resolve()):
+    target = Path(folder) / name.replace("\0", "")
+    if bad or not _inside(target.resolve(), Path(folder).resolve()) or not _inside(target.resolve(), Path(root).resolve()):
         raise WriteRefused(f"the {what} name {name!r} would put the file outside {folder}",
                            path=str(target), hint="use a plain file name (letters, digits, dashes) as the navigation key")
     return target
