@@ -436,3 +436,12 @@ def test_kong_services_list_is_yaml_and_compose_is_compose():
     assert not looks_compose("_format_version: '3.0'\nservices:\n  - name: a\n    url: http://a\n")
     assert looks_compose("services:\n  db:\n    image: postgres:16\n")
     assert looks_compose("services:\n  api:\n    build: .\n  worker:\n    environment: {A: 1}\n")
+
+
+@pytest.mark.skipif(not HAS_BASH, reason="needs bash")
+def test_shell_output_and_user_host_prompts_are_not_commands():
+    doc = parse("# T\n\n```bash\nnpm test\nTests: 5 passed (5 total)\n```\n\n```bash\nalice@box:~$ echo 'hi'\nhi (there\n```\n\n"
+                "```bash\nif [ -f .env ]; then\n  source .env\n```\n")
+    findings = _check(doc, {})
+    # Only the unterminated `if` is the author's mistake.
+    assert [(f.line, f.rule) for f in findings] == [(_line_of(doc, "  source .env"), "code-syntax")]

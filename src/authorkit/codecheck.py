@@ -1037,17 +1037,18 @@ def _sqlglot_verdict(text: str, dialect: str) -> tuple[int, int, str] | None:
 # --- shell -----------------------------------------------------------------------------
 
 def shell_commands(code: str) -> str:
-    """A shell block as a script: `$ ` sessions keep only commands (output lines blanked)."""
-    if "$ " not in code:
+    """A shell block as a script: prompt sessions (`$ `, `user@host:~$ `, `❯ `) keep only
+    commands (output lines blanked)."""
+    if "$ " not in code and "❯ " not in code and "➜ " not in code:
         return code
     lines = code.split("\n")
-    prompts = [l for l in lines if re.match(r"^\s*\$ ", l)]
+    prompts = [l for l in lines if _SHELL_PROMPT.match(l)]
     if not prompts:
         return code
     out: list[str] = []
     cont = False
     for l in lines:
-        m = re.match(r"^\s*\$ (.*)$", l)
+        m = _SHELL_PROMPT.match(l)
         if m:
             out.append(m.group(1))
             cont = m.group(1).rstrip().endswith("\\")
@@ -1059,6 +1060,14 @@ def shell_commands(code: str) -> str:
     return "\n".join(out)
 
 
+_SHELL_PROMPT = re.compile(r"^\s*(?:\$|[\w.-]+@[\w.-]+(?::[^\s$#]*)?\$|❯|➜(?:\s+\S+)?)\s(.*)$")
+# Output pasted after a command, without a prompt: test-runner summaries (`Tests: 5 passed
+# (5 total)`), timings, check marks and box drawing. A shell error on such a line is not the
+# author's mistake.
+_SHELL_OUTPUT_LINE = re.compile(
+    r"^\s*(?:[A-Z][A-Za-z ]{1,30}:\s|\d+(?:\.\d+)?\s*(?:ms|s|%|rows?|requests?|ops)\b|[✓✔✗✘×→•│┌└├─═║╔╚⠋]|"
+    r"\(\d+ rows?\)|[=-]{3,}\s*$|\{\s*\"|\[\s*\{)"
+)
 _SIMPLE_SHELL_LINE = re.compile(r"^[\w\s./:=,@%+~*#-]*\\?$")
 _SHELL_RESERVED = frozenset("if then else elif fi case esac for select while until do done function time in { } [[ ]] !".split())
 
@@ -1363,6 +1372,8 @@ def check_snippets(snippets: list[Snippet]) -> tuple[list[list[Problem]], list[s
             ln = min(max(ln, 1), last_line)  # "end of input" is reported on the last line, not the fence
             if ln in placeholder_lines or ln in sn.bad_lines:
                 continue  # explained by the placeholder, or a deliberate bad example
+            if sn.lang == "shell" and _SHELL_OUTPUT_LINE.match(sn.code.split("\n")[ln - 1]):
+                continue  # output pasted after a command
             problems[i].append(Problem(
                 "code-syntax", sn.first_line + ln - 1, f"{_LANG_NAMES.get(sn.lang, sn.lang)} syntax error: {msg}",
                 "fix the code, or mark a deliberate bad example with ❌" if strict
