@@ -95,6 +95,7 @@ class FakeAnthropic:
         self._slot_prefix: list[str | None] = [None] * (slots or 0)
         self._slot_busy: list[bool] = [False] * (slots or 0)
         self._slot_cv = threading.Condition()
+        self.usage_log: list[dict[str, int]] = []  # usage as reported to the client, per stream
         self.processed_prompt_tokens = 0  # prompt tokens the server had to process (not cached)
         self.killed = threading.Event()
         self.responder = responder
@@ -207,6 +208,9 @@ class FakeAnthropic:
             return f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
 
         start_usage = dict(usage, output_tokens=1)
+        reported = dict(start_usage)
+        with self._lock:
+            self.usage_log.append(reported)
         yield ev("message_start", {"type": "message_start", "message": {
             "id": mid, "type": "message", "role": "assistant", "model": body.get("model", self.model),
             "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}})
@@ -251,6 +255,7 @@ class FakeAnthropic:
             return  # the body ends here: no message_delta, no message_stop
         yield ev("content_block_stop", {"type": "content_block_stop", "index": 0})
         final_usage = dict(usage, output_tokens=tokens_of(text))
+        reported.update(final_usage)
         stop = None if reply.no_stop_reason else reply.stop_reason
         yield ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": final_usage})
         yield ev("message_stop", {"type": "message_stop"})
@@ -345,13 +350,18 @@ class FakeAnthropic:
 # --- a real server ----------------------------------------------------------------------
 
 
+class _Quiet(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up early (after message_stop, a killed stream) is normal here
+
+
 class FakeAnthropicServer:
     """`with FakeAnthropicServer(fake) as srv: ... srv.base_url`"""
 
     def __init__(self, fake: FakeAnthropic) -> None:
         self.fake = fake
         handler = self._handler_class()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Quiet(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -377,7 +387,7 @@ class FakeAnthropicServer:
         """Serve again on the same port (after `kill`)."""
         host, port = self.httpd.server_address[:2]
         self.fake.killed.clear()
-        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd = _Quiet((host, port), self._handler_class())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
