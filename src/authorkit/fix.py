@@ -205,6 +205,7 @@ class LineRepair:
     changed: bool = False
     human: list[str] = field(default_factory=list)  # what could not be repaired, quoted
     evidence: set[str] = field(default_factory=set)  # "dropped" / "placeholder" seen unambiguously
+    made: list[bool] = field(default_factory=list)  # per output character: produced by a repair
 
 
 def _choose(cands: list[_Cand]) -> str | None:
@@ -217,42 +218,52 @@ def _choose(cands: list[_Cand]) -> str | None:
     return None
 
 
-def repair_segment(s: str, mode: str | None) -> LineRepair:
+def repair_segment(s: str, mode: str | None, fresh: list[bool] | None = None) -> LineRepair:
     """Repair one stretch of prose (no code in it). `mode` is the document's way of losing
-    bytes ("dropped", "placeholder" or None when unknown or mixed)."""
+    bytes ("dropped", "placeholder" or None when unknown or mixed). On a second pass `fresh`
+    marks the characters the first pass produced: only those may be decoded again (text
+    mis-read twice), never a mix with characters that were there before."""
     out: list[str] = []
+    made: list[bool] = []
     res = LineRepair(s)
     i = 0
     n = len(s)
     while i < n:
         c = s[i]
-        if c not in LEAD_CHARS:
+        if c not in LEAD_CHARS or (fresh is not None and not fresh[i]):
             out.append(c)
+            made.append(False)
             i += 1
             continue
         cands = _candidates(s, i, out[-1] if out else "")
+        if fresh is not None:
+            cands = [x for x in cands if all(fresh[i:x.end])]
         exact = {x.char: x for x in cands if x.kind == "exact"}
         if len(exact) == 1:
             x = next(iter(exact.values()))
             out.append(x.char)
+            made.append(True)
             res.changed = True
             i = x.end
             continue
         if len(exact) > 1:  # cp1252 and Mac Roman readings disagree
             res.human.append(s[i : max(x.end for x in exact.values())])
             out.append(c)
+            made.append(False)
             i += 1
             continue
         if not cands:
             if _near_miss(s, i):
                 res.human.append(s[i : i + 4].split(" ")[0] or c)
             out.append(c)
+            made.append(False)
             i += 1
             continue
         ch = _choose(cands)
         if ch is None:
             res.human.append(s[i : max(x.end for x in cands)])
             out.append(c)
+            made.append(False)
             i += 1
             continue
         mine = [x for x in cands if x.char == ch]
@@ -268,13 +279,16 @@ def repair_segment(s: str, mode: str | None) -> LineRepair:
             if len({x.end for x in by_kind}) != 1:
                 res.human.append(s[i : max(ends)])
                 out.append(c)
+                made.append(False)
                 i += 1
                 continue
             pick = by_kind[0]
         out.append(pick.char)
+        made.append(True)
         res.changed = True
         i = pick.end
     res.text = "".join(out)
+    res.made = made
     return res
 
 
@@ -314,16 +328,17 @@ def repair_line(line: str, mode: str | None = None, *, spans: bool = True) -> Li
         if is_code or not _may_have_mojibake(piece):
             pieces.append(piece)
             continue
-        for _ in range(_MAX_PASSES):
-            r = repair_segment(piece, mode)
-            res.evidence |= r.evidence
-            if not r.changed:
-                res.human.extend(r.human)
-                break
+        r = repair_segment(piece, mode)
+        res.evidence |= r.evidence
+        res.human.extend(r.human)
+        passes = 1
+        while r.changed:
             res.changed = True
             piece = r.text
-        else:
-            res.human.extend(repair_segment(piece, mode).human)
+            if passes == _MAX_PASSES:
+                break
+            r = repair_segment(piece, mode, r.made)
+            passes += 1
         pieces.append(piece)
     res.text = "".join(pieces)
     return res
@@ -505,62 +520,11 @@ def prepare_fix(path: Path, *, root: Path | None, encoding: str | None = None, s
 
 
 def uncommitted(paths: list[Path]) -> dict[Path, str]:
-    """For each path that git could not give back as it is now, why: edits not committed,
-    untracked, or ignored. Paths outside any repository are not listed (there is nothing to
-    compare with). One `git status` per repository, not one per file."""
-    if not paths:
-        return {}
-    try:
-        import git
-    except ImportError:  # pragma: no cover - gitpython is a dependency
-        return {}
-    import os
+    """For each path that git could not give back as it is now, why (see gitops.uncommitted,
+    the one implementation every writer uses)."""
+    from authorkit.gitops import uncommitted as git_uncommitted
 
-    by_repo: dict[str, tuple[object, list[Path]]] = {}
-    out: dict[Path, str] = {}
-    for p in paths:
-        try:
-            repo = git.Repo(p.parent, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            continue
-        if repo.bare or repo.working_tree_dir is None:
-            continue
-        key = os.path.realpath(repo.working_tree_dir)
-        by_repo.setdefault(key, (repo, []))[1].append(p)
-    for top, (repo, ps) in by_repo.items():
-        rel = {os.path.relpath(os.path.realpath(p), top).replace(os.sep, "/"): p for p in ps}
-        names = list(rel)
-        codes: dict[str, str] = {}
-        for k in range(0, len(names), 200):
-            chunk = names[k : k + 200]
-            try:
-                raw = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--", *chunk)  # type: ignore[attr-defined]
-            except git.GitCommandError as exc:
-                for n in chunk:
-                    out[rel[n]] = f"git cannot tell whether it has uncommitted edits ({(exc.stderr or '').strip() or exc})"
-                continue
-            fields = raw.split("\0")
-            i = 0
-            while i < len(fields):
-                entry = fields[i]
-                i += 1
-                if len(entry) < 4:
-                    continue
-                code, name = entry[:2], entry[3:]
-                codes[name] = code
-                if code[0] in "RC":
-                    i += 1  # the rename's source follows
-        for name, code in codes.items():
-            p = rel.get(name)
-            if p is None:
-                continue
-            if code == "??":
-                out[p] = "it is not committed to git (untracked)"
-            elif code == "!!":
-                out[p] = "git ignores it, so there is no committed copy to go back to"
-            else:
-                out[p] = "it has uncommitted edits"
-    return out
+    return git_uncommitted(paths)
 
 
 def write_fix(res: FixResult, *, root: Path | None) -> None:
