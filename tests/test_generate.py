@@ -216,3 +216,68 @@ def test_document_deadline_stops_sending(tmp_path, guide) -> None:
     result = Generator(ws, fake, guide, record=False, concurrency=1).run(draft_job(ws, guide, CONTEXT, "poc-61.md"))
     assert len(fake.history) <= 3
     assert any(f.rule == "generation-failed" and "document_deadline" in f.message for f in result.errors)
+
+
+# --- end to end against the fake server ------------------------------------------------------
+
+
+def test_convert_keeps_what_was_produced_and_records_what_the_server_counted(tmp_path, monkeypatch, capsys) -> None:
+    """One section's stream is always cut before message_stop: the cut text is never used,
+    the other sections are kept in <name>.failed.md with --keep-failed, the source is not
+    touched, and the session record holds every attempt with the server's own token counts."""
+    from fake_anthropic import FakeAnthropic, FakeAnthropicServer, Reply, task_of, write_from_task
+    from test_convert import events, run_cli, source_doc
+
+    (tmp_path / "authorkit.toml").write_text('[model]\nmax_retries = 1\nrepair_rounds = 0\n[model.model_prices.local-model]\ninput = 1.0\ncache_write = 1.0\ncache_read = 0.1\noutput = 2.0\n')
+    (tmp_path / "content").mkdir()
+    src = tmp_path / "content/poc-54.md"
+    src.write_text(source_doc(54))
+    before = src.read_bytes()
+
+    def responder(body):
+        text = write_from_task(task_of(body))
+        if "(section id: why-this-matters)" in task_of(body):
+            return Reply("CUT-MARKER " + text, end_after=40)
+        return text
+
+    fake = FakeAnthropic(responder)
+    with FakeAnthropicServer(fake) as srv:
+        code, out, err = run_cli(tmp_path, "convert", "content/poc-54.md", "--to", "tutorial", "--keep-failed", "--model", "local-model",
+                                 env={"ANTHROPIC_BASE_URL": srv.base_url}, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1, err
+    assert src.read_bytes() == before
+    kept = (tmp_path / "content/poc-54.failed.md").read_text()
+    assert "CUT-MARKER" not in kept
+    assert "this section could not be written" in kept and "## What You'll Build" in kept
+    assert "retrying in" in out and "ended before message_stop" in out
+    assert "the server needs a context of at least" in out
+    calls = [e for e in events(tmp_path) if e["event"] == "model_call"]
+    assert len(calls) == len(fake.usage_log)
+    assert sum(e["outcome"] in ("retried", "failed") for e in calls) == 4  # 2 attempts, the unit tried twice
+    for key, server_key in (("input_tokens", "input_tokens"), ("cache_write_tokens", "cache_creation_input_tokens"),
+                            ("cache_read_tokens", "cache_read_input_tokens"), ("output_tokens", "output_tokens")):
+        assert sum(e[key] for e in calls) == sum(u[server_key] for u in fake.usage_log), key
+    total_usd = sum(e["cost_usd"] for e in calls)
+    assert total_usd > 0
+    assert f"${total_usd:.4f}" in out or f"${total_usd:.2f}" in out
+
+
+def test_per_slot_caches_prefer_one_call_at_a_time(tmp_path, guide) -> None:
+    """A llama.cpp-like server with 4 slots, each with its own prompt cache: 4 calls at once
+    make each slot process the shared prefix; one at a time processes it once."""
+    from authorkit.providers.anthropic import AnthropicProvider
+    from fake_anthropic import FakeAnthropic, FakeAnthropicServer, task_of, write_from_task
+
+    processed = {}
+    for concurrency in (1, 4):
+        fake = FakeAnthropic(lambda body: write_from_task(task_of(body)), slots=4, prompt_tokens_per_second=50_000)
+        with FakeAnthropicServer(fake) as srv:
+            prov = AnthropicProvider("local-model", api_key="", base_url=srv.base_url, max_retries=0)
+            assert prov.cache_warming == "none"
+            ws = load_workspace(tmp_path)
+            result = Generator(ws, prov, guide, record=False, concurrency=concurrency, repair_rounds=0).run(
+                draft_job(ws, guide, CONTEXT, "poc-61.md"))
+        assert result.calls >= 10
+        processed[concurrency] = fake.processed_prompt_tokens
+    # Each busy slot fills its own cache with the shared prefix.
+    assert processed[4] > processed[1] * 1.25
