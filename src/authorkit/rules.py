@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
+from authorkit import safe_regex
 from authorkit.document import Document, LineIndex, Section, parse, step_number
 from authorkit.findings import Finding, Severity, sort_key
 from authorkit.matching import Match, code_modes, forbidden_match, match_sections, resolve_renames
+from authorkit.safe_regex import PatternTimeout
 from authorkit.styleguide import (
     ChecklistElement,
     CodeElement,
@@ -102,7 +104,7 @@ def score_style(doc: Document, guide: StyleGuide, matches: list[Match] | None = 
                 forb.append(h.text)
     score = have / total if total else 0.0
     score -= 0.25 * len(forb)
-    if guide.title.pattern and doc.title is not None and _compiled(guide.title.pattern).search(doc.title.text):
+    if guide.title.pattern and doc.title is not None and _guide_search(guide.title.pattern, 0, doc.title.text, None) is not None:
         score += 0.05
     return StyleScore(guide.name, round(min(max(score, 0.0), 1.0), 3), sorted(got), missing, forb)
 
@@ -158,7 +160,7 @@ def _branches(pattern: str, flags: int) -> tuple[re.Pattern[str], ...]:
     tie) is exactly the alternation's match. Patterns that could behave differently when split
     (backreferences, conditionals, inline flags) are left whole.
     """
-    whole = (re.compile(pattern, flags),)
+    whole = (safe_regex.compile(pattern, flags),)
     if "|" not in pattern or re.search(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux-]+[:)]", pattern):
         return whole
     parts, depth, in_class, i, start = [], 0, False, 0, 0
@@ -187,18 +189,43 @@ def _branches(pattern: str, flags: int) -> tuple[re.Pattern[str], ...]:
     if len(parts) < 2 or depth != 0 or in_class or any(not p for p in parts):
         return whole
     try:
-        return tuple(re.compile(p, flags) for p in parts)
+        return tuple(safe_regex.compile(p, flags) for p in parts)
     except re.error:
         return whole
 
 
 def _first_match(pattern: str, flags: int, text: str) -> re.Match[str] | None:
+    """The guide pattern's first match in `text`; raises PatternTimeout past the time bound."""
     best = None
     for rx in _branches(pattern, flags):
-        m = rx.search(text)
+        m = safe_regex.search(rx, text, pattern)
         if m is not None and (best is None or m.start() < best.start()):
             best = m
     return best
+
+
+def _guide_search(pattern: str, flags: int, text: str, on_timeout: "Callable[[PatternTimeout], None] | None") -> Any:
+    """A style guide's pattern searched in `text` within the time bound. A runaway pattern is
+    handed to `on_timeout` (which reports it) and counts as no match."""
+    try:
+        return safe_regex.search(safe_regex.compile(pattern, flags), text, pattern)
+    except PatternTimeout as exc:
+        if on_timeout is not None:
+            on_timeout(exc)
+        return None
+
+
+def _slow_pattern(ctx: "_Ctx", rule: str, line: int) -> "Callable[[PatternTimeout], None]":
+    done: list[bool] = []
+
+    def report(exc: PatternTimeout) -> None:
+        if done:
+            return  # once per rule and place
+        done.append(True)
+        name = ctx.guide.name if ctx.guide is not None else "style"
+        ctx.add(rule, "warning", line, f"the {name} guide's pattern /{exc.pattern[:80]}/ ran for over {exc.seconds:g} s here and was stopped, so this rule was not checked",
+                "simplify the pattern in the style guide: nested repetition such as `(a+)+` or `(\\w+\\s?)*` can backtrack without end")
+    return report
 
 
 def canonical_lang(lang: str) -> str:
@@ -246,7 +273,11 @@ def _check_title(ctx: _Ctx, guide: StyleGuide) -> None:
             ctx.add("title-missing", "error", 1, "the document has no title (a `# ` heading)", f"add a title{ex} on line 1")
         return
     t = h1s[0]
-    if guide.title.pattern and not re.search(guide.title.pattern, t.text):
+    slow: list[PatternTimeout] = []
+    if guide.title.pattern and _guide_search(guide.title.pattern, 0, t.text, slow.append) is None:
+        if slow:
+            _slow_pattern(ctx, "title-format", t.line)(slow[0])
+            return
         ex = f"e.g. `# {guide.title.example}`" if guide.title.example else f"it must match /{guide.title.pattern}/"
         ctx.add("title-format", "error", t.line, f"title “{t.text}” does not follow the {guide.name} title rule", ex)
     for extra in h1s[1:]:
@@ -396,7 +427,10 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
                             f"move the `**{el.label}**: …` line into {_plain(where)}")
                 else:
                     ctx.add("element-field", sev, anchor, el.message or f"{where} has no “{el.label}” line", f"add a line `**{el.label}**: …`")
-            elif el.value_pattern and not re.search(el.value_pattern, hit[1], re.I):
+            elif el.value_pattern and _guide_search(el.value_pattern, re.I, hit[1], (slow := []).append) is None:
+                if slow:
+                    _slow_pattern(ctx, "element-field", hit[0])(slow[0])
+                    continue
                 ctx.add("element-field", sev, hit[0], f"“{el.label}” value “{hit[1].strip()}” does not match the expected form", f"expected /{el.value_pattern}/")
         elif isinstance(el, TableElement):
             ok = False
@@ -419,8 +453,8 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
             if langs:
                 blocks = [b for b in blocks if canonical_lang(b.lang) in langs]
             if el.contains:
-                rx = _compiled(el.contains, re.M)
-                blocks = [b for b in blocks if rx.search(b.code)]
+                report = _slow_pattern(ctx, "element-code", anchor)
+                blocks = [b for b in blocks if _guide_search(el.contains, re.M, b.code, report) is not None]
             if len(blocks) < el.min:
                 what = "/".join(sorted(el.languages)) + " " if el.languages else ""
                 ctx.add("element-code", sev, anchor, el.message or f"{where} has {len(blocks)} {what}code block{'s' * (len(blocks) != 1)}; at least {el.min} required",
@@ -452,7 +486,11 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
             for ch in el.flags:
                 flags |= {"i": re.I, "m": re.M, "s": re.S}.get(ch, 0)
             text = ctx.doc.text if (start, end) == (1, ctx.doc.line_count) else "\n".join(ctx.doc.lines[start - 1 : end])
-            m = _first_match(el.pattern, flags, text)
+            try:
+                m = _first_match(el.pattern, flags, text)
+            except PatternTimeout as exc:
+                _slow_pattern(ctx, "element-regex", anchor)(exc)
+                continue
             if el.must and not m:
                 ctx.add("element-regex", sev, anchor, el.message or f"{where} does not contain /{el.pattern}/")
             elif not el.must and m:
