@@ -281,3 +281,56 @@ def test_per_slot_caches_prefer_one_call_at_a_time(tmp_path, guide) -> None:
         processed[concurrency] = fake.processed_prompt_tokens
     # Each busy slot fills its own cache with the shared prefix.
     assert processed[4] > processed[1] * 1.25
+
+
+# --- without credentials ------------------------------------------------------------------------
+
+
+def _no_key_run(argv: list[str], cwd) -> tuple[int, str, bool]:
+    """Run the CLI in a fresh interpreter without credentials: (exit code, stderr, SDK imported)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    code = ("import sys\nfrom authorkit.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    print('EXIT', e.code, 'anthropic' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    last = out.stdout.strip().splitlines()[-1].split()
+    return int(last[1]), out.stderr, last[2] == "True"
+
+
+def test_without_credentials_model_commands_fail_fast_with_one_message(tmp_path, fixtures) -> None:
+    from test_convert import source_doc
+    from tests.clihelp import make_planned_site
+
+    make_planned_site(tmp_path, fixtures)
+    (tmp_path / "content/poc-54.md").write_text(source_doc(54))
+    code, err, sdk = _no_key_run(["draft", "poc", "15"], tmp_path)
+    assert code == 2 and not sdk
+    assert "ANTHROPIC_API_KEY" in err and "ANTHROPIC_BASE_URL" in err and "--provider scaffold" in err
+    first = err.splitlines()[0]
+    code, err, sdk = _no_key_run(["convert", "content/poc-54.md", "--to", "tutorial"], tmp_path)
+    assert code == 2 and not sdk
+    assert err.splitlines()[0] == first  # the same message
+    assert "--dry-run" in err and "--provider scaffold" not in err  # convert refuses scaffold
+
+
+def test_dry_runs_need_no_key_and_estimate_dollars_with_output(tmp_path, fixtures, monkeypatch, capsys) -> None:
+    from test_convert import source_doc
+    from tests.clihelp import invoke, make_planned_site
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    make_planned_site(tmp_path, fixtures)
+    (tmp_path / "content/poc-54.md").write_text(source_doc(54))
+    code, out, err = invoke(["draft", "poc", "15", "--dry-run"], capsys, cwd=tmp_path)
+    assert code == 0, err
+    assert "planned calls: 1 outline" in out
+    assert "estimated tokens:" in out and "output" in out and "cost ≈$" in out and "output included" in out
+    code, out, err = invoke(["convert", "content/poc-54.md", "--to", "tutorial", "--dry-run"], capsys, cwd=tmp_path)
+    assert code == 0, err
+    assert "calls planned" in out and "cost ≈$" in out and "output included" in out and "no call was made" in out
+    # A model without prices (here: a local one) is unpriced, not $0.
+    code, out, err = invoke(["convert", "content/poc-54.md", "--to", "tutorial", "--dry-run", "--model", "qwen-local"], capsys, cwd=tmp_path)
+    assert code == 0 and "cost: unpriced" in out
