@@ -234,3 +234,16 @@ def test_compose_follow_flag_is_not_a_file_but_a_leading_file_flag_is(tmp_path, 
     assert code == 1
     assert "needs `other.yml`" in out + err
     assert "needs `postgres`" not in out + err
+
+
+def test_check_reports_an_elided_route(tmp_path, capsys):
+    src = tmp_path / "poc.md"
+    src.write_text(
+        "# POC #907: Elided\n\n## Step-by-Step Build\n\n### Step 1: Server\n\nCreate `server.js`:\n\n```javascript\n"
+        "const express = require('express');\nconst app = express();\n"
+        "app.get('/products/:id', (req, res) => res.json({ id: req.params.id }));\n"
+        "// ... PUT /products/:id/price handler (same pattern as above)\n"
+        "app.listen(3000);\n```\n"
+    )
+    code, out, _ = run(["extract", str(src), str(tmp_path / "out"), "--check"], capsys)
+    assert code == 1 and "placeholder [server.js:4]" in out and "PUT /products/:id/price" in out

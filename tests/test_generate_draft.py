@@ -108,3 +108,66 @@ def test_draft_dry_run_calls_nothing(ws, monkeypatch, capsys) -> None:
     assert code == 0
     assert fake.requests == []
     assert "REFERENCE-EXAMPLE-MARKER" in out and "planned calls: 1 outline" in out and "no call was made" in out
+
+
+def test_outline_takes_what_a_model_naturally_writes() -> None:
+    import json
+
+    from authorkit.generate import parse_outline
+
+    o = parse_outline(json.dumps({
+        "title": "# POC #61: Cache-Aside",
+        "ports": {"app": 3000, "redis": "6379:6379"},
+        "identifiers": {"getProduct": "reads through the cache"},
+        "services": [{"name": "redis", "image": "redis:7"}, "postgres"],
+        "companies": {"Shopify": 80000, "Netflix": "30M requests/s"},
+        "steps": {"1": {"title": "Step 1: Setup", "files": "package.json"}, "2": {"title": "Cache", "files": {"cache.js": "the layer"}}},
+        "sections": ["the-problem", {"id": "run-it", "summary": "commands"}],
+        "env_vars": ["REDIS_URL=redis://localhost:6379"],
+        "printed_lines": "=== Test 1 ===\n=== Test 2 ===",
+        "success_criteria": {"runs with docker compose up": "run-it"},
+        "extra_sections": ["Test It", {"title": "Performance Benchmarks", "covers": "latency"}],
+        "containers": {"cache-redis": "redis:7"},
+        "later": "an unknown key is kept",
+    }))
+    assert o.title == "POC #61: Cache-Aside"
+    assert o.ports == {"app": 3000, "redis": 6379}
+    assert o.identifiers == {"getProduct": "reads through the cache"}
+    assert o.services == ["redis", "postgres"]
+    assert [(c.name, c.fact) for c in o.companies] == [("Shopify", "80000"), ("Netflix", "30M requests/s")]
+    assert [(s.number, s.title, s.file_names) for s in o.steps] == [(1, "Setup", ["package.json"]), (2, "Cache", ["cache.js"])]
+    assert o.steps[1].files[0].purpose == "the layer"
+    assert o.sections == {"the-problem": "", "run-it": "commands"}
+    assert o.env == {"REDIS_URL": "redis://localhost:6379"}
+    assert o.test_output == ["=== Test 1 ===", "=== Test 2 ==="]
+    assert o.criteria == {"runs with docker compose up": "run-it"}
+    assert [x.heading for x in o.extra_sections] == ["Test It", "Performance Benchmarks"]
+    assert o.containers[0].name == "cache-redis" and o.containers[0].image == "redis:7"
+    assert "an unknown key is kept" in o.model_dump_json()
+
+
+def test_an_invalid_outline_gets_one_repair_call_with_the_error(ws, monkeypatch, capsys) -> None:
+    replies = iter(['{"title": "POC #61: Cache", "ports": {"redis": "a port"}}'])
+
+    def responder(body):
+        task = task_of(body)
+        if "Reply with one JSON object" in task and "could not be used" not in task:
+            return next(replies, None) or write_from_task(task)
+        return write_from_task(task)
+
+    fake = FakeAnthropic(responder)
+    with FakeAnthropicServer(fake) as srv:
+        code, out, err = run_cli(ws, "draft", "poc", "61", "--provider", "anthropic", env={"ANTHROPIC_BASE_URL": srv.base_url},
+                                 monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out + err
+    second = task_of(fake.requests[1])
+    assert "could not be used" in second and "ports" in second and "'a port'" in second and '"a port"' in second
+
+
+def test_draft_warns_when_no_reference_is_configured(ws, monkeypatch, capsys) -> None:
+    toml = ws / "authorkit.toml"
+    toml.write_text(toml.read_text().replace('reference = "reference.md"\n', ""))
+    code, out, _ = run_cli(ws, "draft", "poc", "61", "--provider", "anthropic", "--dry-run", env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"},
+                           monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0
+    assert "no reference example is configured (draft.reference" in out
