@@ -157,3 +157,43 @@ def test_ctrl_c_during_check_reports_progress_keeps_results_and_exits_130(tmp_pa
     again = _run(["check", "--jobs", "1"], corpus, AUTHORKIT_CACHE_DIR=str(tmp_path / "cache"))
     assert again.returncode in (0, 1), again.stderr
     assert f"({done} from cache)" in again.stdout
+
+
+def _survivors(session_id: int) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid=,sid=,args="], capture_output=True, text=True).stdout
+    return [ln for ln in out.splitlines() if ln.split() and ln.split()[1] == str(session_id)]
+
+
+@pytest.mark.parametrize("interrupt", [False, True], ids=["finished", "ctrl-c"])
+def test_no_child_process_outlives_a_check(tmp_path: Path, interrupt: bool) -> None:
+    """Worker processes and the Node and bash checkers they start end with the run."""
+    corpus = tmp_path / "site"
+    subprocess.run([sys.executable, str(REPO / "bench" / "make_corpus.py"), "--out", str(corpus), "--docs", "120", "--seed", "9"],
+                   check=True, capture_output=True)
+    exe = [str(ENTRY)] if ENTRY.exists() else [sys.executable, "-m", "authorkit"]
+    proc = subprocess.Popen([*exe, "check", "--no-cache", "--jobs", "2"], cwd=corpus, env=_env(AUTHORKIT_CACHE_DIR=str(tmp_path / "c")),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    if interrupt:
+        time.sleep(2.5)
+        os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=300)
+    deadline = time.monotonic() + 10
+    while _survivors(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _survivors(proc.pid) == []
+    assert proc.returncode in ((130, 0, 1) if interrupt else (0, 1))
+
+
+def test_help_is_kept_once_rendered_and_follows_the_terminal_width(site: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "xdg"
+    first = _run(["--help"], site, XDG_CACHE_HOME=str(cache), COLUMNS="100")
+    kept = list((cache / "authorkit" / "help").glob("*.txt"))
+    assert first.returncode == 0 and "Usage: authorkit" in first.stdout and len(kept) == 1
+    again = _run(["--help"], site, XDG_CACHE_HOME=str(cache), COLUMNS="100")
+    assert again.stdout == first.stdout
+    narrow = _run(["check", "--help"], site, XDG_CACHE_HOME=str(cache), COLUMNS="50")
+    wide = _run(["check", "--help"], site, XDG_CACHE_HOME=str(cache), COLUMNS="120")
+    assert narrow.stdout != wide.stdout and "--format" in narrow.stdout
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 50
+    bad = _run(["chek", "--help"], site, XDG_CACHE_HOME=str(cache))
+    assert bad.returncode == 2 and len(list((cache / "authorkit" / "help").glob("*.txt"))) == 3  # errors are not kept

@@ -1,3 +1,3 @@
-from authorkit.cli import main
+from authorkit.entry import main
 
 main()
