@@ -182,3 +182,13 @@ def test_progress_on_a_terminal_fits_80_columns_and_shows_server_tokens() -> Non
     assert rows and all(len(ln) <= 80 for ln in rows), rows
     row = next(ln for ln in rows if "cache-aside-pattern.md" in ln)  # the file name survives
     assert " 512 tok" in row and "$0.0123" in row and "1/17" in row
+
+
+def test_session_summary_shows_unpriced_calls_as_unpriced() -> None:
+    from authorkit.summary import Cost
+
+    c = Cost("local.md")
+    c.add({"event": "model_call", "input_tokens": 9236, "output_tokens": 512, "cost_usd": None, "priced": False})
+    assert c.cost == "unpriced" and c.input_tokens == 9236
+    c.add({"event": "model_call", "input_tokens": 10, "output_tokens": 5, "cost_usd": 0.5})
+    assert c.cost == "$0.50 + 1 unpriced"

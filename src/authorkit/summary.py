@@ -32,16 +32,22 @@ class Cost:
     cache_read_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    unpriced: int = 0  # calls of a model without configured prices (cost_usd null)
 
     def add(self, ev: dict[str, Any]) -> None:
         self.calls += 1
         for k in ("input_tokens", "cache_write_tokens", "cache_read_tokens", "output_tokens"):
             setattr(self, k, getattr(self, k) + int(ev.get(k) or 0))
+        if "cost_usd" in ev and ev["cost_usd"] is None:
+            self.unpriced += 1
         self.cost_usd += float(ev.get("cost_usd") or 0.0)
 
     @property
     def cost(self) -> str:
-        return money(self.cost_usd)
+        # An unpriced call is not free: say so rather than add $0.
+        if self.unpriced and self.unpriced == self.calls:
+            return "unpriced"
+        return money(self.cost_usd) + (f" + {self.unpriced} unpriced" if self.unpriced else "")
 
 
 @dataclass
@@ -212,7 +218,7 @@ def build_context(ws: Workspace, session: Session, *, use_git: bool = True, narr
             costs.setdefault(key, Cost(key)).add(e)
     total = Cost("Total")
     for c in costs.values():
-        for k in ("calls", "input_tokens", "cache_write_tokens", "cache_read_tokens", "output_tokens", "cost_usd"):
+        for k in ("calls", "input_tokens", "cache_write_tokens", "cache_read_tokens", "output_tokens", "cost_usd", "unpriced"):
             setattr(total, k, getattr(total, k) + getattr(c, k))
 
     commits = _commits(ws, events, use_git)
