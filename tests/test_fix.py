@@ -346,3 +346,13 @@ def test_stale_temporary_files_are_cleaned_and_never_documents(tmp_path: Path) -
     assert r.returncode == 0, r.stdout + r.stderr
     assert not stale.exists()
     assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith(".cache")) == ["doc.md"]
+
+
+@pytest.mark.parametrize("how", ["keep", "drop", "mac"])
+def test_joined_emoji_keep_their_joiner(how: str) -> None:
+    # The zero-width joiner (E2 80 8D) loses its last byte like ” (E2 80 9D) does.
+    original = "👨‍💻 dev and “quoted”.\n"
+    assert repair_text(mojibake(original, how)).text == original
+    # 🏳 (…8F B3) loses a byte and then reads like 🐳 or 🍳: reported, not guessed.
+    flag = "🏳️‍🌈 flag\n"
+    assert_restored_or_reported(flag, mojibake(flag, how))

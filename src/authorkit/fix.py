@@ -92,6 +92,18 @@ def _pictographic(ch: str) -> bool:
     return 0x1F000 <= o <= 0x1FAFF or 0x2600 <= o <= 0x27BF or 0x2300 <= o <= 0x23FF or 0x2B00 <= o <= 0x2BFF or ch in "\ufe0f\u20e3"
 
 
+_EMOJI_RX = None
+
+
+def _emoji_presentation(ch: str) -> bool:
+    global _EMOJI_RX
+    if _EMOJI_RX is None:
+        import regex
+
+        _EMOJI_RX = regex.compile(r"\p{Emoji_Presentation}")
+    return _EMOJI_RX.match(ch) is not None
+
+
 def _symbolic(ch: str) -> bool:
     """A character a lost byte may be restored to: punctuation, symbols and emoji (assigned)."""
     o = ord(ch)
@@ -210,9 +222,16 @@ class LineRepair:
 
 def _choose(cands: list[_Cand]) -> str | None:
     chars = {c.char for c in cands}
+    if _ZWJ in chars:
+        return _ZWJ  # offered only between two emoji, where ” or ‐ make no sense
     common = chars & COMMON
     if len(common) == 1:
-        return next(iter(common))
+        # A common symbol wins over rare ones (❌ over ⌐), never over another emoji that
+        # people type (🐳 is common, but 🍳 and 🏳 read the same after damage).
+        pick = next(iter(common))
+        if not any(_emoji_presentation(c) for c in chars - common):
+            return pick
+        return None
     if not common and len(chars) == 1:
         return next(iter(chars))
     return None
@@ -311,8 +330,11 @@ def _prose_and_code(line: str) -> list[tuple[bool, str]]:
     return parts
 
 
+_LEAD_RX = re.compile("[" + "".join(sorted(re.escape(c) for c in LEAD_CHARS)) + "]")
+
+
 def _may_have_mojibake(line: str) -> bool:
-    return not line.isascii() and any(c in LEAD_CHARS for c in line)
+    return not line.isascii() and _LEAD_RX.search(line) is not None
 
 
 _MAX_PASSES = 3  # text mis-decoded twice (`Ã¢Å“â€¦`) needs a pass per round trip
@@ -387,7 +409,7 @@ def suspect_positions(text: str) -> list[int]:
     """Offsets where mojibake may start (cheap pre-filter for whole documents)."""
     if text.isascii():
         return []
-    return [i for i, c in enumerate(text) if c in LEAD_CHARS]
+    return [m.start() for m in _LEAD_RX.finditer(text)]
 
 
 # --- the whole text -----------------------------------------------------------------------------
