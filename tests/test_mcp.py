@@ -161,6 +161,9 @@ def test_style_guide_and_check_tools(site: Path):
         assert detected["files"][0]["style"] == "engagement"
 
         assert "no such file" in await fails(s, "check", path="content/nope.md")
+        (site.parent / "outside.md").write_text("# x\n", encoding="utf-8")
+        assert "outside the workspace" in await fails(s, "check", path="../outside.md")
+        assert "outside the workspace" in await fails(s, "style_guide", path=str(site.parent / "outside.md"))
         assert "either `path` or `text`" in await fails(s, "check")
         assert "either `path` or `text`" in await fails(s, "check", path=TUTORIAL_POC, text="# x")
         assert "unknown style" in await fails(s, "check", text="# x", style="nope")

@@ -68,7 +68,10 @@ class Tools:
         if not given or not given.strip():
             raise UsageError(f"`{what}` is empty", hint="give a path relative to the workspace root, e.g. content/practice-pocs/page.md")
         p = Path(given)
-        return Path(os.path.abspath(p if p.is_absolute() else ws.root / p))
+        full = Path(os.path.abspath(p if p.is_absolute() else ws.root / p))
+        if full != ws.root and not full.is_relative_to(ws.root):
+            raise UsageError(f"{given} is outside the workspace {ws.root}", hint="give a path inside the site, relative to its root")
+        return full
 
     # --- plan ---------------------------------------------------------------------------
 
