@@ -243,3 +243,11 @@ def test_a_turn_that_wrote_nothing_leaves_no_trace(site: Path):
     r = hook(site, stop_event(site, session="chat-only"))
     assert (r.returncode, r.stdout) == (0, "")
     assert not (site / "sessions").exists()
+
+
+def test_hidden_folders_are_not_checked_as_check_skips_them(site: Path):
+    hidden = site / "content" / ".drafts" / "scratch.md"
+    hidden.parent.mkdir()
+    hidden.write_bytes((site / ENGAGEMENT_POC).read_bytes())
+    r = hook(site, post_tool_use(site, hidden))
+    assert (r.returncode, r.stdout) == (0, "")
