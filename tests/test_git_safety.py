@@ -310,13 +310,29 @@ def test_commands_record_into_the_workspace_config_names(tmp_path: Path, capsys)
     for d in (here, there):
         d.mkdir()
         (d / "authorkit.toml").write_text("", encoding="utf-8")
+    # Refused before doing anything, with no session open: no session is started anywhere.
+    code, _, _ = invoke(["undo", "--config", str(there / "authorkit.toml")], capsys, cwd=here)
+    assert code == 2
+    assert not (here / "sessions").exists() and not (there / "sessions").exists()
+    s = Session.start(load_workspace(there), "elsewhere")
     invoke(["undo", "--config", str(there / "authorkit.toml")], capsys, cwd=here)
     invoke(["undo", f"--config={there / 'authorkit.toml'}"], capsys, cwd=here)
     assert not (here / "sessions").exists()
-    s = Session.current(load_workspace(there), create=False)
-    assert s is not None
     argvs = [e["argv"] for e in s.events() if e["event"] == "command"]
     assert [a[:2] for a in argvs] == [["authorkit", "undo"], ["authorkit", "undo"]]
+
+
+def test_a_command_line_waits_for_the_commands_first_event(tmp_path: Path) -> None:
+    from authorkit.session import record_command
+
+    (tmp_path / "authorkit.toml").write_text("", encoding="utf-8")
+    ws = load_workspace(tmp_path)
+    record_command(ws, ["authorkit", "draft", "poc", "7"])
+    assert not (tmp_path / "sessions").exists()
+    record(ws, "write", path="a.md", action="drafted")
+    s = Session.current(ws, create=False)
+    assert [e["event"] for e in s.events()] == ["session_start", "command", "write"]
+    assert s.events()[1]["argv"] == ["authorkit", "draft", "poc", "7"]
 
 
 def _first_use(root: str, tag: str, n: int) -> None:
@@ -355,20 +371,33 @@ def test_marker_is_written_through_the_atomic_writer(tmp_path: Path) -> None:
 
 
 def test_every_writer_records_sha256(tmp_path: Path) -> None:
+    import hashlib
+
     from authorkit import batch, convert
+    from authorkit.textio import sha256_text
 
-    assert convert.sha("é\n") == batch._sha("é\n") == text_sha256("é\n") == __import__("hashlib").sha256("é\n".encode()).hexdigest()
+    expected = hashlib.sha256("é\n".encode()).hexdigest()
+    assert convert.sha("é\n") == batch._sha("é\n") == text_sha256("é\n") == sha256_text("é\n") == expected
 
 
-def test_uncommitted_is_answered_once(repo: Path) -> None:
-    from authorkit import convert, draft
+def test_uncommitted_is_answered_once(repo: Path, tmp_path: Path) -> None:
+    """fix, convert and draft ask gitops, so they cannot disagree about a file."""
+    from authorkit import convert, draft, fix
 
     page = repo / "content" / "partitioning.md"
-    assert gitops.uncommitted_reason(page) is None and not convert.uncommitted(page)
+    assert gitops.uncommitted_reason(page) is None and not convert.uncommitted(page) and fix.uncommitted([page]) == {}
     page.write_text(OLD + "edit\n", encoding="utf-8")
-    assert gitops.uncommitted_reason(page) == draft.uncommitted_reason(page) == "it has uncommitted edits"
+    assert gitops.uncommitted_reason(page) == draft.uncommitted_reason(page) == fix.uncommitted([page])[page] == "it has uncommitted edits"
     assert convert.uncommitted(page)
     new = repo / "content" / "new.md"
     new.write_text("x\n", encoding="utf-8")
-    assert gitops.uncommitted_reason(new) == "it is not committed to git"
-    assert gitops.uncommitted_reason(repo.parent / "nogit" / "x.md") is None
+    ignored = repo / "sessions" / "notes.md"
+    ignored.parent.mkdir()
+    ignored.write_text("x\n", encoding="utf-8")
+    outside = tmp_path / "nogit.md"
+    outside.write_text("x\n", encoding="utf-8")
+    assert gitops.uncommitted([page, new, ignored, outside]) == {
+        page: "it has uncommitted edits",
+        new: "it is not committed to git (untracked)",
+        ignored: "git ignores it, so there is no committed copy to go back to",
+    }

@@ -291,9 +291,9 @@ def failed_path(path: Path) -> Path:
 
 
 def sha(text: str) -> str:
-    from authorkit.session import text_sha256  # the one hash of the session record
+    from authorkit.textio import sha256_text  # the one hash of every record
 
-    return text_sha256(text)
+    return sha256_text(text)
 
 
 def preflight(ws: "Workspace", paths: list[Path], force: bool) -> list[tuple[Path, str]]:

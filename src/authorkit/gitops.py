@@ -215,6 +215,14 @@ def uncommitted(paths: list[Path]) -> dict[Path, str]:
                 codes[name] = code
                 if code[0] in "RC":
                     i += 1  # the rename's source follows
+        # A wholly untracked or ignored folder is listed once, as `dir/`: it covers its files.
+        folders = [(n, c) for n, c in codes.items() if n.endswith("/")]
+        for n in names:
+            if n not in codes:
+                for d, c in folders:
+                    if n.startswith(d):
+                        codes[n] = c
+                        break
         for name, code in codes.items():
             p = rel.get(name)
             if p is None:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -51,7 +50,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from authorkit.config import Workspace
-from authorkit.textio import atomic_write_text
+from authorkit.textio import atomic_write_text, sha256_text
+from authorkit.textio import file_sha256 as _file_sha256
 
 CURRENT = "current"  # file in sessions/ naming the open session id
 LOCK = ".lock"  # sidecar lock file in sessions/ taken by every writer of the record
@@ -145,7 +145,7 @@ class Session:
             sid = f"{stamp}-{secrets.token_hex(2)}"
             s = cls(ws, sid)
             s.append("session_start", objective=objective or "")
-            atomic_write_text(ws.sessions_dir / CURRENT, sid + "\n")
+            atomic_write_text(ws.sessions_dir / CURRENT, sid + "\n", root=ws.root)
             return s
 
     def end(self) -> None:
@@ -161,7 +161,11 @@ class Session:
     # -- events ------------------------------------------------------------------------
 
     def append(self, kind: str, **data: Any) -> dict[str, Any]:
-        event = {"ts": _now(), "event": kind, **redact(data)}
+        if kind != "session_start":
+            _flush_pending(self)
+        return self._append({"ts": _now(), "event": kind, **redact(data)})
+
+    def _append(self, event: dict[str, Any]) -> dict[str, Any]:
         line = (json.dumps(event, ensure_ascii=False, sort_keys=False, default=str) + "\n").encode("utf-8")
         with record_lock(self.path.parent):
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
@@ -295,13 +299,14 @@ def _session_files(ws: Workspace) -> list[Path]:
 
 
 def text_sha256(text: str) -> str:
-    """SHA-256 of text as authorkit writes it (UTF-8, newlines untouched)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of text as authorkit writes it (UTF-8, newlines untouched): textio's hash."""
+    return sha256_text(text)
 
 
 def file_sha256(path: Path) -> str | None:
+    """textio's SHA-256 of a file's bytes; None when there is no such file."""
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return _file_sha256(path)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 
@@ -355,9 +360,33 @@ def record_write(
     )
 
 
+# A command line waiting for its command's first event: (sessions folder, event).
+_PENDING: list[tuple[Path, dict[str, Any]]] = []
+
+
 def record_command(ws: Workspace, argv: list[str]) -> dict[str, Any] | None:
-    """Record a command line as typed (credentials in it are redacted)."""
-    return record(ws, "command", argv=[str(a) for a in argv])
+    """Record a command line as typed (credentials in it are redacted).
+
+    Into the open session at once; with no session open, it waits for the command's first
+    event and goes in just before it, so a command refused before doing anything starts no
+    session and leaves no `sessions/` folder behind."""
+    if ws.config_path is None:
+        return None
+    event = {"ts": _now(), "event": "command", "argv": redact([str(a) for a in argv])}
+    try:
+        s = Session.current(ws, create=False)
+        if s is not None:
+            return s._append(event)
+    except OSError:
+        return None
+    _PENDING[:] = [(ws.sessions_dir, event)]
+    return None
+
+
+def _flush_pending(session: Session) -> None:
+    if _PENDING and _PENDING[0][0] == session.path.parent:
+        _, event = _PENDING.pop()
+        session._append(event)
 
 
 def record_read(ws: Workspace, path: Path | str, text: str) -> dict[str, Any] | None:
