@@ -11,7 +11,12 @@ marked with cache_control that was seen before is read, else written). Measured 
    `authorkit convert --concurrency 4`, against `--concurrency 1` (one call at a time);
    cache reads as a share of all input tokens across the 7 conversions.
 
-Run: python bench/bench_generate.py [--only draft|convert]   (about 6 minutes; no network, no key)
+3. slots: a llama.cpp-like local server (`--parallel N`: N slots, each with its own prompt
+   cache; one device, so slots take turns processing prompts) drafting one document, with
+   the server's slots and the client's concurrency varied. The default for a local endpoint
+   (one call at a time, no cache warming) is compared with four calls at once.
+
+Run: python bench/bench_generate.py [--only draft|convert|slots]   (about 8 minutes; no network, no key)
 """
 
 from __future__ import annotations
@@ -39,6 +44,14 @@ name = "claude-sonnet-4-5"
 concurrency = 4
 max_retries = 2
 repair_rounds = 2
+# The fake server stands in for Anthropic's API here: one shared cache, Claude's prices.
+cache_warming = "first"
+
+[model.prices]
+input = 3.0
+cache_write = 3.75
+cache_read = 0.30
+output = 15.0
 
 [draft]
 reference = "reference.md"
@@ -129,7 +142,7 @@ def usage_totals(ws: Path) -> dict[str, float]:
             if e.get("event") == "model_call":
                 for k in tot:
                     if k != "calls":
-                        tot[k] += e[k]
+                        tot[k] += e[k] or 0
                 tot["calls"] += 1
     return tot
 
@@ -192,11 +205,38 @@ def bench_convert(root: Path, concurrency: int) -> tuple[float, dict[str, float]
     return wall, usage_totals(ws)
 
 
+SLOT_PROMPT_TPS = 1500  # prompt tokens/s of the whole device
+SLOT_GEN_TPS = 150  # generated tokens/s per slot
+
+
+def bench_slots(root: Path, slots: int, concurrency: int | None) -> dict[str, float]:
+    """One draft against a llama.cpp-like server: wall time and prompt tokens it processed."""
+    from authorkit.config import load_workspace
+    from authorkit.styleguide import workspace_guide as guide_for
+    from authorkit.generate import Generator, draft_job
+    from authorkit.providers.anthropic import AnthropicProvider
+
+    ws_dir = new_workspace(root)
+    (ws_dir / "authorkit.toml").write_text('[model]\nname = "local-model"\nrepair_rounds = 0\n[style_overrides.tutorial.lines]\nmin = 100\ntarget = 150\nmax = 1500\n')
+    ws = load_workspace(ws_dir)
+    guide = guide_for(ws, "tutorial")
+    context = {"item": {"kind": "poc", "number": 61, "title": "Cache-aside pattern (read-through)"}, "label": "POC #61: Cache-aside pattern (read-through)"}
+    fake = FakeAnthropic(lambda body: write_from_task(task_of(body)), tokens_per_second=SLOT_GEN_TPS, slots=slots,
+                         prompt_tokens_per_second=SLOT_PROMPT_TPS, late_headers=True)
+    with FakeAnthropicServer(fake) as srv:
+        prov = AnthropicProvider("local-model", api_key="", base_url=srv.base_url)
+        gen = Generator(ws, prov, guide, concurrency=concurrency, record=False)
+        t = time.monotonic()
+        result = gen.run(draft_job(ws, guide, context, "content/poc-61.md"))
+        wall = time.monotonic() - t
+    return {"wall": wall, "processed": fake.processed_prompt_tokens, "calls": result.calls, "concurrency": gen.concurrency}
+
+
 def main() -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=["draft", "convert"], help="run one half of the benchmark")
+    ap.add_argument("--only", choices=["draft", "convert", "slots"], help="run one part of the benchmark")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="authorkit-bench-"))
     rows: list[tuple[str, str, str]] = []
@@ -223,10 +263,20 @@ def main() -> None:
                 ("concurrent / sequential", f"{c4 / c1:.2f}", "target ≤ 0.35"),
                 ("cache reads / all input (7 conversions)", f"{share:.0%}", f"read {u4['cache_read_tokens']:,} · write {u4['cache_write_tokens']:,} · uncached {u4['input_tokens']:,}; target ≥ 70%"),
             ]
+        if args.only in (None, "slots"):
+            base = bench_slots(root, 1, None)  # --parallel 1, the local default (one call at a time)
+            for slots, conc, name in ((1, 4, "--parallel 1, 4 calls at once (queued)"), (4, 4, "--parallel 4, 4 calls at once"),
+                                      (4, None, "--parallel 4, default (one at a time)")):
+                r = bench_slots(root, slots, conc)
+                rows.append((f"local draft, {name}", f"{r['wall']:.1f} s",
+                             f"{r['wall'] / base['wall']:.2f}× the default on --parallel 1; {r['processed']:,} prompt tokens processed"))
+            rows.insert(len(rows) - 3, ("local draft, --parallel 1, default (one at a time)", f"{base['wall']:.1f} s",
+                                        f"{base['calls']} calls, concurrency {base['concurrency']}; {base['processed']:,} prompt tokens processed"))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     w = max(len(r[0]) for r in rows)
-    print(f"fake server: {TOKENS_PER_SECOND} tokens/s per request, {TTFT} s to first token")
+    print(f"fake server: {TOKENS_PER_SECOND} tokens/s per request, {TTFT} s to first token; "
+          f"local server: {SLOT_GEN_TPS} tokens/s per slot, {SLOT_PROMPT_TPS} prompt tokens/s per device")
     print(f"{'measure':<{w}}  {'result':>8}  notes")
     for name, val, note in rows:
         print(f"{name:<{w}}  {val:>8}  {note}")

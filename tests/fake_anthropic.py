@@ -95,6 +95,7 @@ class FakeAnthropic:
         self._slot_prefix: list[str | None] = [None] * (slots or 0)
         self._slot_busy: list[bool] = [False] * (slots or 0)
         self._slot_cv = threading.Condition()
+        self._compute = threading.Lock()  # one device: slots take turns processing prompts
         self.usage_log: list[dict[str, int]] = []  # usage as reported to the client, per stream
         self.processed_prompt_tokens = 0  # prompt tokens the server had to process (not cached)
         self.killed = threading.Event()
@@ -198,7 +199,8 @@ class FakeAnthropic:
         with self._lock:
             self.processed_prompt_tokens += processed
         if self.prompt_tokens_per_second:
-            time.sleep(processed / self.prompt_tokens_per_second)
+            with self._compute:
+                time.sleep(processed / self.prompt_tokens_per_second)
         return slot, {"input_tokens": total - read, "cache_creation_input_tokens": 0, "cache_read_input_tokens": read}
 
     def _sse(self, body: dict[str, Any], reply: Reply, paced: bool, usage: dict[str, int]) -> Iterator[bytes]:
