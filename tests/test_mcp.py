@@ -216,3 +216,5 @@ def test_scaffold_and_nav_insert_write_like_the_cli(site: Path):
     writes = Session.latest(ws).writes()
     assert writes["content/practice-pocs/_meta.js"].action == "navigation"
     assert any(w.action == "drafted" for w in writes.values())
+    calls = [e for e in Session.latest(ws).events() if e["event"] == "mcp_call"]
+    assert [c["tool"] for c in calls][:2] == ["scaffold", "scaffold"] and "nav_insert" in [c["tool"] for c in calls]

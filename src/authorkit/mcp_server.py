@@ -224,6 +224,8 @@ class Tools:
         ws = self.ws()
         if not ref or not str(ref).strip():
             raise UsageError("`ref` is empty", hint="give the item's number (61) or title words")
+        if write:
+            _record_call(ws, "scaffold", ref=ref, kind=kind, force=force, style=style)
         messages: list[str] = []
         res = draft(ws, kind, str(ref), provider="scaffold", dry_run=not write, force=force, style=style, out=messages.append)
         return {
@@ -259,6 +261,8 @@ class Tools:
             import re
 
             title = re.sub(r"^(?:POC|Article|Problem)\s*#\s*\d+\s*[:.–—-]\s*", "", heading, flags=re.I).strip() or p.stem
+        if not dry_run:
+            _record_call(ws, "nav_insert", page=ws.rel(p), title=title, number=number)
         nav_rel = ws.rel(nav_path)
         before = nav_path.read_text(encoding="utf-8") if nav_path.is_file() else None
         ins = insert_entry(nav_path, p.stem, title, number, display=nav_rel, dry_run=dry_run)
@@ -282,6 +286,14 @@ class Tools:
         if text is None:
             raise UsageError("no reference document is configured", hint="set [draft] reference in authorkit.toml")
         return text
+
+
+def _record_call(ws: Workspace, tool: str, **arguments: Any) -> None:
+    """A writing tool's call, recorded as the CLI records a command line that writes."""
+    if ws.config_path is not None:
+        from authorkit.session import record
+
+        record(ws, "mcp_call", tool=tool, arguments={k: v for k, v in arguments.items() if v is not None})
 
 
 TOOL_NAMES = ("plan_item", "plan_progress", "style_guide", "check", "scaffold", "nav_insert")
