@@ -207,6 +207,37 @@ def test_a_fix_over_unstaged_edits_is_not_committed(repo: Path, capsys) -> None:
     assert "my unfinished paragraph" in git(repo, "show", "HEAD:content/partitioning.md")
 
 
+MOJIBAKE = "# Notes\n\nIt\u00e2\u20ac\u2122s fine.\n"  # "It’s" read as cp1252: what `fix` repairs
+
+
+def test_fix_allow_dirty_then_commit_through_the_cli(repo: Path) -> None:
+    """The real commands: `fix --allow-dirty` over an unstaged paragraph, then `commit`."""
+    page = repo / "content" / "notes.md"
+    page.write_text(MOJIBAKE, encoding="utf-8")
+    git(repo, "add", "content/notes.md")
+    git(repo, "commit", "-q", "-m", "notes")
+    page.write_text(MOJIBAKE + "\nmy unfinished paragraph\n", encoding="utf-8")
+    res = run(["fix", "--allow-dirty", "content/notes.md"], cwd=repo)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "It’s fine." in page.read_text(encoding="utf-8")
+    head = git(repo, "rev-parse", "HEAD")
+    res = run(["commit"], cwd=repo)
+    assert res.returncode == 2 and "over uncommitted edits of yours" in res.stderr and "Traceback" not in res.stderr
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == " M content/notes.md\n"
+
+
+def test_fix_of_a_clean_file_then_commit_through_the_cli(repo: Path) -> None:
+    page = repo / "content" / "notes.md"
+    page.write_text(MOJIBAKE, encoding="utf-8")
+    git(repo, "add", "content/notes.md")
+    git(repo, "commit", "-q", "-m", "notes")
+    assert run(["fix", "content/notes.md"], cwd=repo).returncode == 0
+    res = run(["commit"], cwd=repo)
+    assert res.returncode == 0, res.stderr
+    assert git(repo, "show", "HEAD:content/notes.md") == "# Notes\n\nIt’s fine.\n"
+    assert git(repo, "status", "--porcelain") == ""
+
+
 def test_edits_between_two_authorkit_writes_are_caught(repo: Path) -> None:
     ws = load_workspace(repo)
     s = Session.start(ws, "draft then fix")

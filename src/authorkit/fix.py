@@ -648,7 +648,9 @@ def _record(ws, r: FixResult) -> None:
     if ws.config_path is None or r.new_text is None:
         return
     from authorkit.session import record
-    from authorkit.textio import sha256_text
+    from authorkit.textio import sha256_bytes, sha256_text
 
+    # sha_before lets `commit` see whether the fix started from the committed version.
     record(ws, "write", path=ws.rel(r.target or r.path), action="fixed", title=None, lines_before=r.lines_before,
-           lines_after=r.lines_after, sha_after=sha256_text(r.new_text), changes=r.changes)
+           lines_after=r.lines_after, sha_before=sha256_bytes(r.original) if r.original is not None else None,
+           sha_after=sha256_text(r.new_text), changes=r.changes)
