@@ -280,3 +280,31 @@ def test_a_consolidated_plan_takes_over_the_older_plans_it_shares_items_with(tmp
     assert code == 0
     assert load_workspace(tmp_path).config.plans.files == ["SEARCH_PLAN.md", "WEEK_3_CONSOLIDATED_PLAN.md"]
     assert "plan ARTICLE_GENERATION_PLAN.md: not enrolled, consolidated into WEEK_3_CONSOLIDATED_PLAN.md (1 of its 3 items are there)" in out
+
+
+def test_builtin_guides_for_the_sites_other_shapes(tmp_path: Path, capsys):
+    """Concept pages, system-design problems and short POCs are recognised without --learn."""
+    pages = tmp_path / "pages"
+
+    def doc(folder: str, name: str, title: str, headings: list[str], body: str = "Text.\n") -> None:
+        d = pages / folder
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{name}.md").write_text(f"# {title}\n\n" + "".join(f"## {h}\n\n{body}\n" for h in headings), encoding="utf-8")
+
+    for i in range(3):
+        doc("concepts", f"c{i}", f"Idempotency {i}", ["Quick Overview", "The Problem Class", "Why the Obvious Solution Fails", "Solution Landscape", "Production Failure Story"])
+        doc("designs", f"d{i}", f"Design a Feed {i}", ["⚡ Quick Overview", "Data Model", "Component Deep Dive 1: Fan-out", "Component Deep Dive 2: Ranking", "Scale Bottlenecks", "Interview Angle"])
+    code_block = "```python\nprint('ok')\n```\n" + "line\n" * 120
+    for i in range(4):
+        doc("practice-pocs", f"long{i}", f"POC #{i + 1}: Long {i}", ["What You'll Build", "Why This Matters", "The Problem", "Step-by-Step Build", "How This Fits Larger Systems", "Key Takeaways", "What's Next"])
+    for i in range(2):
+        doc("practice-pocs", f"short{i}", f"POC #{i + 61}: Short {i}", ["What You'll Learn", "Implementation", "Related POCs"], code_block)
+    code, out, _ = _run(["init", str(tmp_path)], capsys)
+    assert code == 0
+    ws = load_workspace(tmp_path)
+    assert ws.style_for(pages / "concepts" / "c0.md") == "concept"
+    assert ws.style_for(pages / "designs" / "d0.md") == "system-design-problem"
+    assert ws.style_for(pages / "practice-pocs" / "long0.md") == "tutorial"
+    assert ws.style_for(pages / "practice-pocs" / "short1.md") == "short-poc"
+    code, out = _check(tmp_path, capsys, "pages/concepts", "pages/designs", "pages/practice-pocs/short0.md")
+    assert code == 0, out
