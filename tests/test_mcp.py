@@ -218,3 +218,16 @@ def test_scaffold_and_nav_insert_write_like_the_cli(site: Path):
     assert any(w.action == "drafted" for w in writes.values())
     calls = [e for e in Session.latest(ws).events() if e["event"] == "mcp_call"]
     assert [c["tool"] for c in calls][:2] == ["scaffold", "scaffold"] and "nav_insert" in [c["tool"] for c in calls]
+
+
+def test_a_broken_config_is_reported_by_each_call_and_the_server_stays_up(site: Path):
+    (site / "authorkit.toml").write_text("[content\nroots = 1\n", encoding="utf-8")
+
+    async def body(s: ClientSession) -> None:
+        assert {t.name for t in (await s.list_tools()).tools} == TOOLS
+        for _ in range(2):
+            text = await fails(s, "check", path="content/practice-pocs/redis-cache-aside.md")
+            assert "authorkit.toml" in text and "not valid TOML" in text
+        assert "authorkit.toml" in await fails(s, "plan_item", ref="1")
+
+    with_server(site, body)

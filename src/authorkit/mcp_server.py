@@ -323,10 +323,14 @@ def build_server(config_path: Path | None = None, start: Path | None = None) -> 
 
         return run
 
-    ws = tools.ws()
     from authorkit.styleguide import load_guides
 
-    for name, guide in sorted(load_guides(ws.style_guides_dir).items()):
+    try:
+        ws = tools.ws()
+        guides = load_guides(ws.style_guides_dir)
+    except AuthorkitError:
+        return server  # a broken authorkit.toml or guide: every tool call names it; the server stays up
+    for name, guide in sorted(guides.items()):
         server.resource(f"authorkit://style-guide/{name}", name=f"style guide: {name}", mime_type="application/yaml",
                         description=f"The “{name}” style guide as authorkit checks it ({guide.description or Path(guide.source).name})".strip())(
             resource_reader(functools.partial(tools.guide_source, name)))
