@@ -102,3 +102,24 @@ def test_workspace_guide_overrides_builtin(tmp_path: Path) -> None:
     guides = load_guides(d)
     assert [s.id for s in guides["tutorial"].section_rules] == ["only"]
     assert "runbook" in guides and "engagement" in guides
+
+
+def test_a_default_path_leading_out_through_a_symlink_is_named_as_the_default(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "content").symlink_to(outside)  # the default draft folders live under content/
+    cfg = ws / "authorkit.toml"
+    cfg.write_text('[content]\nroots = ["."]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(cfg)
+    assert exc.value.path == str(cfg)
+    assert "`draft.poc_dir` = 'content/practice-pocs' (the default) is outside the workspace" in exc.value.message
+    assert "through a symlink" in exc.value.message
+
+
+def test_an_absolute_path_inside_the_workspace_is_accepted(tmp_path: Path) -> None:
+    cfg = tmp_path / "authorkit.toml"
+    cfg.write_text(f'[plans]\nfiles = ["{tmp_path / "PLAN.md"}"]\n', encoding="utf-8")
+    assert load_config(cfg).plans.files == [str(tmp_path / "PLAN.md")]
