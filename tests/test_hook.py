@@ -251,3 +251,11 @@ def test_hidden_folders_are_not_checked_as_check_skips_them(site: Path):
     hidden.write_bytes((site / ENGAGEMENT_POC).read_bytes())
     r = hook(site, post_tool_use(site, hidden))
     assert (r.returncode, r.stdout) == (0, "")
+
+
+def test_undecodable_bytes_on_stdin_are_bad_input_too(site: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    r = subprocess.run([sys.executable, "-m", "authorkit", "hook"], input=b"\xff\xfe{\x00", cwd=site, env=env,
+                       capture_output=True, timeout=120)
+    assert (r.returncode, r.stdout) == (0, b"")
+    assert b"not a JSON object" in r.stderr

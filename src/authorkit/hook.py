@@ -50,7 +50,9 @@ def run(stdin: IO[str] | None = None, stdout: IO[str] | None = None, stderr: IO[
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    raw = stdin.read()
+    # Bytes, decoded leniently: a stray invalid byte must not raise before we can answer.
+    buf = getattr(stdin, "buffer", None)
+    raw = buf.read().decode("utf-8", "replace") if buf is not None else stdin.read()
     try:
         event = json.loads(raw)
         if not isinstance(event, dict):
