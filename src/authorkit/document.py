@@ -363,7 +363,7 @@ _MARKDOWN.block.register("fenced_code", None, _parse_fenced_code)
 
 
 def _trim_atx_closing(text: str) -> str:
-    """mistune's `(\s+|^)#+\s*$` removal of a heading's closing #s, without the regex: it
+    r"""mistune's `(\s+|^)#+\s*$` removal of a heading's closing #s, without the regex: it
     retries from every space of a long run (a 50 KB heading took minutes)."""
     body = text.rstrip()
     k = len(body.rstrip("#"))

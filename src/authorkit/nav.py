@@ -433,18 +433,6 @@ def parse_nav(text: str, path: str = "_meta.js") -> NavFile:
     return NavFile(path, text, kind, entries, comments, open_line, close_line, newline, lines)
 
 
-def read_nav(path: Path, display: str | None = None) -> NavFile:
-    shown = display or str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise NavigationError("navigation file does not exist", path=shown,
-                              hint="fix `navigation.files` in authorkit.toml") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NavigationError(f"cannot read navigation file: {exc}", path=shown) from None
-    return parse_nav(text, shown)
-
-
 # --- slugs and labels --------------------------------------------------------------------
 
 _SMALL = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "vs", "via", "with"}
@@ -532,8 +520,10 @@ def _groups(nav: NavFile) -> list[tuple[NavComment | None, list[NavEntry]]]:
     marks = sorted([(c.line, "c", c) for c in nav.comments] + [(e.line, "e", e) for e in nav.entries], key=lambda t: t[0])
     for _, what, obj in marks:
         if what == "c":
-            # consecutive comment lines form one header; the last one names the group
-            if groups[-1][1] or groups[-1][0] is None:
+            # consecutive comment lines form one header; the last one names the group, unless
+            # both name a range (an empty group prepared before its entries, then the next)
+            prev = groups[-1][0]
+            if groups[-1][1] or prev is None or (prev.range is not None and obj.range is not None):
                 groups.append((obj, []))
             else:
                 groups[-1] = (obj, groups[-1][1])
@@ -710,16 +700,18 @@ def real_nav_path(path: Path, root: Path | None, shown: str) -> Path:
     return real
 
 
-def child_path(folder: Path, name: str, root: Path, what: str = "page") -> Path:
-    """`folder/name`, refused unless it stays inside `folder` and `root` once resolved (a
-    navigation key such as `../../x` or `/etc/x`, or a symlink out of the workspace)."""
+def child_path(folder: Path, key: str, root: Path, suffix: str = "") -> Path:
+    """`folder/<key><suffix>`, refused unless `key` is a plain name and the path stays inside
+    `folder` and `root` once resolved (a navigation key such as `../../x`, `/etc/x` or `..`,
+    or a symlink out of the workspace)."""
     from authorkit.errors import WriteRefused
 
-    bad = (not name or "/" in name or "\\" in name or "\0" in name or name.strip(".") == ""
+    name = key + suffix
+    bad = (not key or "/" in key or "\\" in key or "\0" in key or key.strip(".") == ""
            or len(name.encode("utf-8", "surrogatepass")) > 255)
     target = Path(folder) / name.replace("\0", "")
     if bad or not _inside(target.resolve(), Path(folder).resolve()) or not _inside(target.resolve(), Path(root).resolve()):
-        raise WriteRefused(f"the {what} name {name!r} would put the file outside {folder}",
+        raise WriteRefused(f"the navigation key {key!r} would put the page outside {folder}",
                            path=str(target), hint="use a plain file name (letters, digits, dashes) as the navigation key")
     return target
 
@@ -886,12 +878,12 @@ class Unit:
 
     def abort(self, exc: BaseException, what: str) -> None:
         """Undo, then re-raise `exc` saying so; an interrupt or an OSError becomes a message."""
-        from authorkit.errors import AuthorkitError, WriteRefused
+        from authorkit.errors import AuthorkitError, Interrupted, WriteRefused
 
         done = self.undo()
         note = f"{done}; nothing was {what}" if done else f"nothing was {what}"
         if isinstance(exc, KeyboardInterrupt):
-            raise KeyboardInterrupt(f"interrupted: {note}") from None
+            raise Interrupted(f"interrupted: {note}") from None
         if isinstance(exc, AuthorkitError):
             exc.message = f"{exc.message} ({note})"
             raise exc

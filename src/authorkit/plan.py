@@ -192,7 +192,7 @@ _STATUS_TAIL = re.compile(r"(?<!\s)\s++\b(?:Pending|Done|Completed?)\s*+$")
 
 
 def _unlink(s: str) -> str:
-    """`re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)` in one pass: every `[` before a `]`
+    r"""`re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)` in one pass: every `[` before a `]`
     shares its fate, so a long run of `[` is not retried one by one."""
     if "](" not in s:
         return s
@@ -216,7 +216,7 @@ def _unlink(s: str) -> str:
 
 
 def _drop_parens(s: str, counts_only: bool = False) -> str:
-    """`re.sub(r"\s*\([^)]*\)", "", s)` in one pass (the regex retries from every `(` when no
+    r"""`re.sub(r"\s*\([^)]*\)", "", s)` in one pass (the regex retries from every `(` when no
     `)` follows). With `counts_only`, only parentheticals that hold a count: `(12)`, `(5 POCs)`."""
     out: list[str] = []
     i = 0
@@ -336,7 +336,7 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 
 
 def _heading_text(raw: str) -> str:
-    """What `(.*?)\s*#*\s*$` would leave: trailing spaces, closing #s, spaces before them."""
+    r"""What `(.*?)\s*#*\s*$` would leave: trailing spaces, closing #s, spaces before them."""
     return raw.rstrip().rstrip("#").rstrip()
 _LIST = re.compile(r"^(?P<indent>\s*)(?:[-*+]|(?P<num>\d+)[.)])\s+(?P<text>.*)$")
 _EXPLICIT = re.compile(
