@@ -131,7 +131,7 @@ def destination(ws: Workspace, item: PlanItem, nav: Any | None) -> tuple[Path, s
     if nav is not None and item.number is not None:
         entry = nav.find_number(item.number)
         if entry is not None:  # a key such as `../x` is refused, not followed
-            return child_path(folder, f"{entry.key}{suffix}", ws.root), entry.key
+            return child_path(folder, entry.key, ws.root, suffix), entry.key
     base = slugify(item.title) if item.title else f"{item.kind}-{item.number}"
     for existing in (folder / f"{base}.md", folder / f"{base}.mdx"):
         if existing.is_file() and _declares(existing, item):
@@ -140,7 +140,7 @@ def destination(ws: Workspace, item: PlanItem, nav: Any | None) -> tuple[Path, s
     if folder.is_dir():
         taken |= {p.stem for p in folder.iterdir() if p.suffix in (".md", ".mdx") or p.is_dir()}
     slug = unique_slug(base, taken)
-    return child_path(folder, f"{slug}{suffix}", ws.root), slug
+    return child_path(folder, slug, ws.root, suffix), slug
 
 
 def existing_page(ws: Workspace, item: PlanItem) -> tuple[Any, str] | None:
