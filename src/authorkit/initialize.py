@@ -228,7 +228,7 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
     with `learn`, learn guides for the shapes no guide fits; find landing pages."""
     from authorkit.learn import Exemplar, cluster_headings, heading_key, landing_reason, learn as learn_guide, section_level
     from authorkit.nav import slugify
-    from authorkit.rules import detect_style
+    from authorkit.rules import score_style
     from authorkit.styleguide import load_guides, parse_guide
 
     root = root.resolve()
@@ -257,9 +257,17 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
 
     scores_of: dict[Path, tuple[str, float, dict[str, float]]] = {}
 
+    by_guide: dict[Path, dict[str, float]] = {}
+
     def score_doc(p: Path) -> tuple[str, float, dict[str, float]]:
-        name, score, scores = detect_style(parsed[p], guides)
-        scores_of[p] = (name, score, {s.name: s.score for s in scores})
+        """Best style, its score and every style's score, as `detect_style` gives them; a
+        document is scored once per guide however often its folder is looked at again."""
+        have = by_guide.setdefault(p, {})
+        for name, g in guides.items():
+            if name not in have:
+                have[name] = score_style(parsed[p], g).score
+        ranked = sorted(have.items(), key=lambda kv: (-kv[1], kv[0]))
+        scores_of[p] = (ranked[0][0], ranked[0][1], dict(have)) if ranked else ("", 0.0, {})
         return scores_of[p]
 
     def fits_any(p: Path) -> bool:
