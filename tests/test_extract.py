@@ -247,3 +247,37 @@ def test_check_reports_an_elided_route(tmp_path, capsys):
     )
     code, out, _ = run(["extract", str(src), str(tmp_path / "out"), "--check"], capsys)
     assert code == 1 and "placeholder [server.js:4]" in out and "PUT /products/:id/price" in out
+
+
+def test_expected_output_of_the_authors_pages(samples):
+    """The author's CRUD page agrees with its test script; the partitioning rewrite shows a
+    partition its code does not name and leaves out the test script's fifth test."""
+    from authorkit.extract import expected_output_issues
+
+    crud = parse((samples / "database-crud.md").read_text(encoding="utf-8"))
+    assert expected_output_issues(crud, plan_extract(crud)) == []
+    part = parse((samples / "postgresql-partitioning-strategies.after.md").read_text(encoding="utf-8"))
+    messages = [i.message for i in expected_output_issues(part, plan_extract(part))]
+    assert len(messages) == 2
+    assert "1 Expected Output line(s)" in messages[0] and "messages_2024_06 was scanned" in messages[0]
+    assert "Test 5" in messages[1]
+
+
+def test_rows_printed_as_data_are_not_judged_but_labels_are():
+    from authorkit.extract import expected_output_issues
+
+    doc = parse(
+        "# POC #908: Rows\n\n## Step-by-Step Build\n\n### Step 1: Test\n\nCreate `test.js`:\n\n```javascript\n"
+        "console.log('Plan:');\nrows.forEach((row) => console.log(row['QUERY PLAN']));\nconsole.log(`Rows: ${n}`);\n```\n\n"
+        "## Expected Output\n\n```\nPlan:\nSeq Scan on t (cost=0.00..35.50 rows=2550)\nRows: 2550\nTotal: 2550\n```\n"
+    )
+    messages = " ".join(i.message for i in expected_output_issues(doc, plan_extract(doc)))
+    # Data lines pass; `Total:` is no label the code prints, but with data printed it may be data.
+    assert messages == ""
+    marked = parse(
+        "# POC #908: Rows\n\n## Step-by-Step Build\n\n### Step 1: Test\n\nCreate `test.js`:\n\n```javascript\n"
+        "rows.forEach((row) => console.log(row['QUERY PLAN']));\n```\n\n"
+        "## Expected Output\n\n```\nSeq Scan on t\n✅ Only one partition was scanned\n```\n"
+    )
+    messages = " ".join(i.message for i in expected_output_issues(marked, plan_extract(marked)))
+    assert "`✅ Only one partition was scanned`" in messages and "Seq Scan" not in messages

@@ -625,6 +625,7 @@ _PRINT_CALL = re.compile(
 )
 _ECHO = re.compile(r"^\s*(?:echo|printf)\s+(?:-[ne]+\s+)?(.+)$", re.M)
 _WILD = object()
+_RULE = object()  # `'='.repeat(40)`: a line of one character, any length
 
 
 def _call_args(text: str, start: int) -> str:
@@ -651,30 +652,60 @@ def _call_args(text: str, start: int) -> str:
 _LITERAL = re.compile(r"""(?P<prefix>\b[fFrRbB]{1,2})?(?P<q>'''|\"\"\"|'|"|`)(?P<body>(?:\\.|(?!(?P=q)).)*?)(?P=q)""", re.S)
 
 
+def _terms(args: str) -> list[str]:
+    """The top-level terms of an argument list: split at `,` and `+` outside strings and brackets."""
+    out, cur, depth, quote, i = [], "", 0, "", 0
+    while i < len(args):
+        c = args[i]
+        if quote:
+            cur += c
+            if c == "\\" and i + 1 < len(args):
+                cur += args[i + 1]
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+        elif c in "'\"`":
+            quote = c
+            cur += c
+        elif c in "([{":
+            depth += 1
+            cur += c
+        elif c in ")]}":
+            depth -= 1
+            cur += c
+        elif c in ",+" and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += c
+        i += 1
+    out.append(cur)
+    return [t.strip() for t in out if t.strip()]
+
+
 def _tokens(args: str, python: bool) -> list[object]:
-    """Literal text and wildcards (`${x}`, `{x}`, a variable argument) in print order."""
+    """Literal text and wildcards (`${x}`, `{x}`, a variable argument) in print order. Only a
+    term that is a string literal is text: `row['QUERY PLAN']` is data."""
     out: list[object] = []
-    pos = 0
-    for m in _LITERAL.finditer(args):
-        gap = args[pos : m.start()]
-        if re.search(r"[\w\])]", re.sub(r"\s*[,+]\s*", "", gap)):
+    for term in _terms(args):
+        m = _LITERAL.fullmatch(term)
+        rule = None
+        if m is None:
+            # `'='.repeat(40)`, `"-" * 40`: a rule line whose length is computed.
+            rule = re.fullmatch(r"(.*?)\s*(?:\.repeat\s*\(.*\)|\*\s*\d+)", term, re.S)
+            if rule is not None and _LITERAL.fullmatch(rule.group(1)):
+                out.append(_RULE)
+                continue
             out.append(_WILD)
+            continue
         body = m.group("body")
         interp = python and "f" in (m.group("prefix") or "").lower()
         parts = re.split(r"\$\{[^}]*\}" if m.group("q") == "`" else (r"\{[^{}]*\}" if interp else r"(?!x)x"), body)
-        for k, part in enumerate(parts):
-            if k:
+        for j, part in enumerate(parts):
+            if j:
                 out.append(_WILD)
-            part = part.replace("\\n", "\n").replace("\\t", "\t").replace("\\'", "'").replace('\\"', '"')
-            out.append(part)
-        pos = m.end()
-        # `'='.repeat(40)`, `"-" * 40`: a rule line whose length is computed.
-        tail = re.match(r"\s*(?:\.repeat\s*\(|\*\s*\d)", args[pos:])
-        if tail:
-            out.append(_WILD)
-    rest = args[pos:]
-    if re.search(r"[\w\])]", re.sub(r"\s*[,+]\s*", "", rest)):
-        out.append(_WILD)
+            out.append(part.replace("\\n", "\n").replace("\\t", "\t").replace("\\'", "'").replace('\\"', '"'))
     return out
 
 
@@ -689,7 +720,7 @@ class Printed:
 def _patterns(name: str, tokens: list[object]) -> list[Printed]:
     lines: list[list[object]] = [[]]
     for t in tokens:
-        if t is _WILD:
+        if t is _WILD or t is _RULE:
             lines[-1].append(t)
             continue
         pieces = str(t).split("\n")
@@ -700,13 +731,18 @@ def _patterns(name: str, tokens: list[object]) -> list[Printed]:
                 lines[-1].append(piece)
     out = []
     for toks in lines:
-        literal_text = "".join(t for t in toks if t is not _WILD)
+        literal_text = "".join(t for t in toks if t is not _WILD and t is not _RULE)
         if len(re.findall(r"[A-Za-z]", literal_text)) < 2:
-            continue  # `console.log(x)` or a rule line: matches anything, proves nothing
+            if _WILD in toks and not literal_text.strip(" =-*#"):
+                # `console.log(row['QUERY PLAN'])`: prints data whose lines cannot be predicted.
+                out.append(Printed(name, re.compile(r"(?!x)x"), "", False))
+            continue  # a rule line or data: matches anything, proves nothing
         rx = ""
         shown = ""
         for t in toks:
-            if t is _WILD:
+            if t is _RULE:
+                rx += r"[-=*#~_─━═]*\s*"
+            elif t is _WILD:
                 rx += ".*?"
                 shown += "…"
             else:
@@ -728,9 +764,14 @@ def printed_lines(name: str, text: str) -> list[Printed]:
         return out
     if lang not in ("js", "ts", "python"):
         return out
+    if re.search(r"\bconsole\.(?:table|dir)\s*\(|\bpprint\s*\(", text):
+        out.append(Printed(name, re.compile(r"(?!x)x"), "", False))
     for m in _PRINT_CALL.finditer(text):
         args = _call_args(text, m.end())
-        out += _patterns(name, _tokens(args, lang == "python"))
+        found = _patterns(name, _tokens(args, lang == "python"))
+        if re.match(r"console\.(?:error|warn)|logger\.(?:error|warn)", m.group(0)):
+            found = [p for p in found if p.text]  # `console.error(err)` is a failure, not output
+        out += found
     return out
 
 
@@ -762,7 +803,13 @@ def expected_output_issues(doc: Document, res: ExtractResult) -> list[Issue]:
         printed += printed_lines(name, f.text)
     if not printed:
         return []
-    tests = [p for p in printed if "test" in PurePosixPath(p.file).name.lower()]
+    # Programs that print rows or objects: their output has lines no literal predicts, so
+    # only headers, marked lines (✅ …) and labels the code uses are judged.
+    data = any(not p.text for p in printed)
+    printed = [p for p in printed if p.text]
+    labels = {m.group(1).strip().lower() for p in printed for m in [re.match(r"^\W*([A-Za-z][\w ]{0,40}):", p.text)] if m}
+    # The test script: `test.js`, `test_cache.py`, `tests.sh` (not `injectionTest.js`).
+    tests = [p for p in printed if PurePosixPath(p.file).stem.lower().startswith("test")]
     issues: list[Issue] = []
     shown: list[str] = []
     for b in blocks:
@@ -778,7 +825,13 @@ def expected_output_issues(doc: Document, res: ExtractResult) -> list[Issue]:
             shown.append(s)
             if any(p.pattern.match(s) for p in printed):
                 continue
-            if _DATA_LINE.match(s) and not _HEADER_LITERAL.match(s):
+            if _HEADER_LITERAL.match(s):
+                pass
+            elif data:
+                label = re.match(r"^\W*([A-Za-z][\w ]{0,40}):", s)
+                if not (re.match(r"^[^\w\s({\[|<>-]", s) or (label and label.group(1).strip().lower() in labels)):
+                    continue
+            elif _DATA_LINE.match(s):
                 continue
             bad.append((b.line + 1 + i, s))
         if bad:
@@ -789,11 +842,11 @@ def expected_output_issues(doc: Document, res: ExtractResult) -> list[Issue]:
                 f"{len(bad)} Expected Output line(s) are not printed by {', '.join(files)}: {listing}. "
                 "Show only what the programs print: their headers and labels exactly, computed values as they would come out",
             ))
-    if tests:
-        missing = [p.text for p in tests if p.literal and _HEADER_LITERAL.match(p.text) and not any(p.pattern.match(s) for s in shown)]
+    for file in sorted({p.file for p in tests}):
+        missing = [p.text for p in tests if p.file == file and p.literal and _HEADER_LITERAL.match(p.text) and not any(p.pattern.match(s) for s in shown)]
         if missing:
             issues.append(Issue(
                 "expected-output", blocks[0].line,
-                f"{tests[0].file} prints {', '.join(f'`{m[:60]}`' for m in missing[:6])}, which Expected Output does not show",
+                f"{file} prints {', '.join(f'`{m[:60]}`' for m in missing[:6])}, which Expected Output does not show",
             ))
     return issues
