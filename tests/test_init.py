@@ -109,6 +109,7 @@ def sample_site(tmp_path: Path, fixtures: Path) -> Path:
     (tmp_path / "content" / "overview.md").write_text(
         "# Overview\n\nWhere to start.\n\n- [Practice POCs](./practice-pocs)\n- [System design](./system-design)\n- [Interview Q&A](./interview-qa)\n",
         encoding="utf-8")
+    (tmp_path / "content" / "interview-qa" / "about.md").write_text("# About These Questions\n\nCollected from real interviews.\n", encoding="utf-8")
     shutil.copy(fixtures / "learn" / "plans" / "SPRINT_0_PLAN.md", tmp_path / "SPRINT_0_PLAN.md")
     return tmp_path
 
@@ -140,6 +141,7 @@ def test_init_maps_folders_by_their_documents_and_learns_a_guide_for_a_new_shape
     # Landing pages are not checked; every other page passes the style it was mapped to.
     assert ws.is_excluded(sample_site / "content" / "overview.md")
     assert ws.is_excluded(sample_site / "content" / "interview-qa" / "index.md")
+    assert ws.is_excluded(sample_site / "content" / "interview-qa" / "about.md")  # a stub: no sections
     code, out = _check(sample_site, capsys)
     assert code == 0, out
     assert "10 files checked" in out and "style-unknown" not in out

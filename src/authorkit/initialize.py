@@ -416,9 +416,10 @@ def survey(root: Path, lay: Layout, *, learn: bool = False, force: bool = False,
                                    "(`authorkit init --learn` learns a guide for them)")
 
     poc = lay.poc_dir or _default_poc_dir(lay)
-    if not any(fs.rel == poc for fs in results.values()):
-        # An empty POC folder still receives new POCs: they are checked as the draft style.
-        results[root / poc] = FolderSurvey(poc, [], {}, {}, style="tutorial", why="the POC folder (no documents yet); new POCs are drafted in this style")
+    # Folders with no documents to score still receive new pages: named by what they are for.
+    for rel, style, what in [(poc, "tutorial", "POCs")] + [(a, "article", "articles") for a in lay.article_dirs] + [(p, "problem", "problems") for p in lay.problem_dirs]:
+        if style in guides and not any(fs.rel == rel and fs.docs for fs in results.values()):
+            results[root / rel] = FolderSurvey(rel, [], {}, {}, style=style, why=f"no documents to score yet; new {what} are drafted here in this style")
     sv.folders = [results[d] for d in sorted(results, key=lambda d: _rel(root, d))]
 
     # The draft reference: the document that best fits the tutorial guide, fewest errors first.

@@ -72,10 +72,13 @@ def display_name(path: Path, root: Path | None) -> str:
 def landing_reason(path: Path, doc: Document) -> str | None:
     """Why a page is an index or landing page rather than a document of a style, or None.
 
-    Named like one (index, _app, overview, …), or a body that is mostly links and cards."""
+    Named like one (index, _app, overview, …), a body that is mostly links and cards, or a
+    short page of text with no sections and no code."""
     if _LANDING_NAMES.match(path.stem):
         return f"named {path.name}"
     prose = [ln for n, ln in _prose(doc) if ln.strip() and not ln.lstrip().startswith(("#", "import ", "export "))]
+    if not any(h.level > 1 for h in doc.headings) and len(prose) <= 25 and not doc.code_blocks:
+        return f"no sections, {len(prose)} lines of text"
     if len(prose) >= 3:
         links = sum(1 for ln in prose if _LINKISH.search(ln))
         if links / len(prose) >= 0.6 and doc.line_count < 400:
