@@ -540,3 +540,47 @@ def test_conversion_folds_the_source_into_a_runnable_project(ws: Path, monkeypat
     assert "anti-pattern: a query per request" in out and "broken example: invalid SQL" in out
     assert "rewritten code block" in out
     assert [l for l in writer.labels if l.startswith("repair:")] == ["repair:Expected Output"]
+
+
+def measure() -> None:
+    """Calls, tokens and cost of one draft (and one with an inconsistent reply) and one
+    conversion with these replies, at Claude Sonnet list prices. Run: python tests/test_draft_e2e.py"""
+    import sys
+    import tempfile
+
+    from authorkit.config import load_workspace
+    from authorkit.convert import convert_job
+    from authorkit.generate import Generator, draft_job, load_reference
+    from authorkit.providers.anthropic import AnthropicProvider
+    from authorkit.styleguide import workspace_guide
+
+    root = Path(tempfile.mkdtemp(prefix="authorkit-measure-"))
+    prices = "\n[model.prices]\ninput = 3.0\ncache_write = 3.75\ncache_read = 0.30\noutput = 15.0\n"
+    (root / "authorkit.toml").write_text(CONFIG.replace("repair_rounds = 2\n", "repair_rounds = 2\n" + prices))
+    (root / "reference.md").write_text(REFERENCE)
+    ws = load_workspace(root)
+    guide = workspace_guide(ws, "tutorial")
+    context = {"item": {"kind": "poc", "number": 61, "title": "Cache-aside pattern (read-through)"},
+               "label": "POC #61: Cache-aside pattern (read-through)", "criteria": ["runs with docker compose up"]}
+    blocks = {"0": {"drop": "anti-pattern"}, "1": {"drop": "broken example"}, "2": {"step": 2, "file": "docker-compose.yml"},
+              "3": {"merge": "init.sql"}, "4": {"step": 4, "file": "cache.js"}}
+    runs = [("draft", Writer(61, "Cache-Aside Pattern with Redis"), None),
+            ("draft, one inconsistent reply", Writer(61, "Cache-Aside Pattern with Redis", bad_expected=True), None),
+            ("convert", Writer(62, "Cache-Aside Under Load", blocks=blocks), SOURCE)]
+    for name, writer, source in runs:
+        with FakeAnthropicServer(FakeAnthropic(writer)) as srv:
+            gen = Generator(ws, AnthropicProvider("claude-sonnet-4-5", api_key="measure", base_url=srv.base_url), guide,
+                            reference=load_reference(ws), record=False)
+            job = draft_job(ws, guide, context, "poc-61.md") if source is None else convert_job(ws, guide, source, "poc-62.md")[0]
+            r = gen.run(job)
+        u = r.usage
+        sys.stdout.write(f"{name}: {r.calls} calls, {r.rounds} repair round(s), {r.text.count(chr(10))} lines; input {u.input_tokens:,} "
+                         f"+ cache write {u.cache_write_tokens:,} + cache read {u.cache_read_tokens:,}, output {u.output_tokens:,}; "
+                         f"${r.cost_usd:.4f}\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    measure()
