@@ -43,7 +43,9 @@ _NUMBER_RX = r"\d+(?:\.\d+)*"
 _SPLIT = re.compile(r"\s*(?::|\s-\s|\(|\s–\s|\s—\s)\s*")
 _STOP = {"the", "and", "for", "with", "your", "what", "how", "why", "when", "this", "that", "from", "into", "you", "are", "of", "a", "an", "to", "in", "on", "vs"}
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_FIELD = re.compile(r"^[\s>*_\-]*\*\*([A-Za-z][^*:\n]{1,40}?)(?::\*\*|\*\*\s*:)\s*\S")
+# A labelled line (`**Time to complete**: 20 minutes`), not a labelled list item
+# (`- **Uber**: …`, which is content that differs from page to page).
+_FIELD = re.compile(r"^[\s>]*\*\*([A-Za-z][^*:\n]{1,40}?)(?::\*\*|\*\*\s*:)\s*\S")
 _MARKERS = ("✅", "[x]", "[ ]", "✓", "☐")
 _LINKISH = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*)?\[[^\]]+\]\([^)]+\)|<(?:Card|Cards|Link|a)\b|^\s*\|.*\]\(", re.I)
 _LANDING_NAMES = re.compile(r"^(?:index|_app|_document|overview|landing|home|readme|introduction|intro|contents|toc)$", re.I)
