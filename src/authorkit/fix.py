@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -250,11 +251,14 @@ def repair_segment(s: str, mode: str | None, fresh: list[bool] | None = None) ->
     while i < n:
         c = s[i]
         if c not in LEAD_CHARS or (fresh is not None and not fresh[i]):
-            out.append(c)
-            made.append(False)
-            i += 1
+            # Copy everything up to the next possible start in one step.
+            m = _LEAD_RX.search(s, i + 1)
+            j = m.start() if m else n
+            out.append(s[i:j])
+            made.extend([False] * (j - i))
+            i = j
             continue
-        cands = _candidates(s, i, out[-1] if out else "")
+        cands = _candidates(s, i, out[-1][-1] if out else "")
         if fresh is not None:
             cands = [x for x in cands if all(fresh[i:x.end])]
         exact = {x.char: x for x in cands if x.kind == "exact"}
@@ -342,6 +346,13 @@ _MAX_PASSES = 3  # text mis-decoded twice (`Ã¢Å“â€¦`) needs a pass per 
 
 def repair_line(line: str, mode: str | None = None, *, spans: bool = True) -> LineRepair:
     """Repair one line; inline code spans are left alone unless `spans` is False."""
+    return _repair_line(line, mode, spans)
+
+
+@lru_cache(maxsize=8192)
+def _repair_line(line: str, mode: str | None, spans: bool) -> LineRepair:
+    # Cached: a document's lines are looked at up to three times (evidence, whether the file
+    # was mis-read as a whole, the repair), and results are never modified by callers.
     res = LineRepair(line)
     if not _may_have_mojibake(line):
         return res
