@@ -462,3 +462,17 @@ def test_ctrl_c_at_any_moment_leaves_all_or_nothing(site: Path):
             assert meta.read_bytes() == original
         outcomes.add(has_page)
     assert outcomes  # at least one run observed
+
+
+def test_a_symlinked_page_stays_a_link_when_written_and_when_undone(tmp_path: Path):
+    from authorkit.nav import Unit
+
+    real = tmp_path / "real.md"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "page.md"
+    link.symlink_to("real.md")
+    unit = Unit()
+    unit.write(link, "new\n", "page.md")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
+    assert unit.undo() == "restored page.md"
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "old\n"

@@ -850,7 +850,8 @@ class Unit:
     def write(self, path: Path, text: str, shown: str, *, root: Path | None = None, nav: bool = False) -> None:
         from authorkit.textio import atomic_write_text
 
-        real = real_nav_path(path, root, shown) if nav else Path(path)
+        # A symlinked page or navigation file stays a link: its target is written.
+        real = real_nav_path(path, root, shown) if nav else Path(path).resolve()
         try:
             before = real.read_bytes() if real.is_file() else None
         except OSError:

@@ -901,7 +901,7 @@ def _nav_pages(ws: Any) -> list[tuple[int | None, str | None, Path]]:
         if not p.is_file():
             continue
         try:
-            nav = read_nav(p, rel)
+            nav = read_nav(p, rel, root=ws.root)
         except NavigationError:
             continue  # `plan` reports progress; a nav file it cannot read only loses one clue
         folder = p.parent.resolve()
