@@ -129,3 +129,23 @@ def test_stale_temporaries_are_recognised_and_only_when_their_writer_is_gone(tmp
     assert stale_temp_files(tmp_path, "a.md") == [gone]
     atomic_write_text(tmp_path / "a.md", "x")
     assert not gone.exists() and mine.exists()
+
+
+def test_temporaries_from_earlier_versions_are_removed_only_when_old(tmp_path: Path) -> None:
+    old = tmp_path / ".a.md.k3j_x9q2.tmp"
+    old.write_text("x")
+    young = tmp_path / ".a.md.zz9_abcd.tmp"
+    young.write_text("x")
+    two_hours_ago = os.path.getmtime(old) - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    atomic_write_text(tmp_path / "a.md", "x")
+    assert not old.exists() and young.exists()
+
+
+def test_a_file_outside_the_root_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "out.md").write_text("x")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with pytest.raises(ReadRefused) as exc:
+        read_bytes_safe(tmp_path / "out.md", root=ws)
+    assert "outside the workspace" in exc.value.detail

@@ -108,8 +108,9 @@ def resolve_inside(path: Path | str, root: Path | str | None) -> Path:
     """The file a path stands for, symlinks followed; ReadRefused when that leaves `root`."""
     real = Path(os.path.realpath(path))
     if root is not None and not is_inside(real, root):
-        how = "is a symlink to" if os.path.islink(path) or real != Path(os.path.abspath(path)) else "is"
-        raise ReadRefused("outside-workspace", f"{how} {real}, outside the workspace; not followed")
+        if real != Path(os.path.abspath(path)):
+            raise ReadRefused("outside-workspace", f"is a symlink to {real}, outside the workspace; not followed")
+        raise ReadRefused("outside-workspace", f"is outside the workspace ({os.path.realpath(root)}); not read")
     return real
 
 
