@@ -120,7 +120,8 @@ def _lock_error(lock: Path) -> GitError:
 
 def ensure_unlocked(repo: "git.Repo") -> None:
     """Refuse early (plans, dry runs) when the real index is locked."""
-    lock = index_path(repo).with_name("index.lock")
+    index = index_path(repo)
+    lock = index.with_name(index.name + ".lock")
     if lock.exists():
         raise _lock_error(lock)
 
@@ -135,7 +136,7 @@ class IndexLock:
 
     def __init__(self, repo: "git.Repo") -> None:
         self.index = index_path(repo)
-        self.lock = self.index.with_name("index.lock")
+        self.lock = self.index.with_name(self.index.name + ".lock")
         self._fd: int | None = None
 
     def __enter__(self) -> "IndexLock":
@@ -161,7 +162,15 @@ class IndexLock:
         os.fsync(self._fd)
         os.close(self._fd)
         self._fd = None
-        os.replace(self.lock, self.index)
+        try:
+            os.replace(self.lock, self.index)
+        except BaseException:
+            # Never leave our lock behind: git would refuse to run until someone deleted it.
+            try:
+                os.unlink(self.lock)
+            except FileNotFoundError:
+                pass
+            raise
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
