@@ -678,12 +678,28 @@ class Generator:
 
         # The build and the sections that do not depend on it first; then the sections that
         # say what the code does (Run It, Expected Output, Cleanup …) with the built code.
+        # They start as soon as the steps are done, while the other sections may still stream.
         later = [u for u in units if describes_code(u)]
-        self._parallel(job, write, [u for u in units if u not in later])
-        if later:
-            partial, _ = assemble(self.guide, outline, [u for u in units if u not in later], separators)
-            code_view["text"] = built_code(partial)
-            self._parallel(job, write, later)
+        build = [u for u in units if u.step is not None]
+        others = [u for u in units if u not in later and u.step is None]
+
+        def build_then_describe() -> None:
+            self._parallel(job, write, build)
+            if later:
+                code_view["text"] = built_code(assemble(self.guide, outline, build, separators)[0])
+                self._parallel(job, write, later)
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="phase") as phases:
+            futures = [phases.submit(build_then_describe), phases.submit(self._parallel, job, write, others)]
+            failures = []
+            for fut in futures:
+                try:
+                    fut.result()
+                except BaseException as exc:
+                    job.failed.set()
+                    failures.append(exc)
+        if failures:
+            raise next((e for e in failures if not isinstance(e, Cancelled)), failures[0])
         text, spans = assemble(self.guide, outline, units, separators)
         findings = self.check(job, text) + project_findings(self.guide, text, job.document, units, spans, outline)
         rounds = 0
@@ -701,8 +717,7 @@ class Generator:
             code_todo = [u for u in todo if not describes_code(u)]
             self._parallel(job, repair, code_todo)
             if later:
-                partial, _ = assemble(self.guide, outline, [u for u in units if u not in later], separators)
-                code_view["text"] = built_code(partial)
+                code_view["text"] = built_code(assemble(self.guide, outline, build, separators)[0])
             self._parallel(job, repair, [u for u in todo if describes_code(u)])
             text, spans = assemble(self.guide, outline, units, separators)
             findings = self.check(job, text) + project_findings(self.guide, text, job.document, units, spans, outline)
