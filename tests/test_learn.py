@@ -132,3 +132,11 @@ def test_learned_from_the_shared_reference_poc(tmp_path: Path, samples: Path, ca
     before = samples / "postgresql-partitioning-strategies.before.md"
     code, out, _ = invoke(["check", "--no-code", "--no-cache", "--style", "crud", str(before)], capsys, cwd=tmp_path)
     assert code == 1 and "section-missing" in out
+
+
+def test_a_folder_without_exemplars_is_an_error_naming_it(tmp_path: Path, capsys):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\n- [a](./a)\n- [b](./b)\n- [c](./c)\n", encoding="utf-8")
+    code, _, err = invoke(["style", "learn", "docs", "--name", "x"], capsys, cwd=tmp_path)
+    assert code == 2 and "docs: no exemplar documents here (1 landing page(s) skipped)" in err
+    assert not (tmp_path / "style_guides").exists()

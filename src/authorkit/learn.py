@@ -106,44 +106,39 @@ def read_exemplar(path: Path, root: Path | None) -> Exemplar:
 
 
 def collect(paths: list[str], root: Path | None) -> tuple[list[Exemplar], list[str]]:
-    """Exemplars from files and directories (landing pages in directories are skipped and
-    reported). Sorted by name so the order they are given in does not matter."""
+    """Exemplars from files and directories (landing pages found in directories are skipped
+    and reported; a file named on its own is always used). Sorted by name, so the order they
+    are given in does not matter."""
     from authorkit.discover import DOC_SUFFIXES
 
-    files: list[Path] = []
-    skipped: list[str] = []
+    files: list[tuple[Path, bool]] = []  # (path, found in a directory)
     for a in paths:
         p = Path(a)
         if p.is_dir():
-            files += sorted(q for q in p.rglob("*") if q.is_file() and q.name.endswith(DOC_SUFFIXES) and not any(part.startswith(".") or part == "node_modules" for part in q.parts))
+            for q in sorted(p.rglob("*")):
+                rel = q.relative_to(p).parts
+                if q.is_file() and q.name.endswith(DOC_SUFFIXES) and not any(x.startswith(".") or x == "node_modules" for x in rel):
+                    files.append((q, True))
         elif p.is_file():
-            files.append(p)
+            files.append((p, False))
         else:
             raise InputError("no such file or directory", path=a, hint="give exemplar documents (or folders of them)")
     seen: set[Path] = set()
     out: list[Exemplar] = []
-    for f in files:
+    skipped: list[str] = []
+    for f, from_dir in files:
         r = f.resolve()
         if r in seen:
             continue
         seen.add(r)
         ex = read_exemplar(f, root)
-        why = landing_reason(f, ex.doc)
-        if why is not None and Path(a_dir_of(f, paths)).is_dir():
+        why = landing_reason(f, ex.doc) if from_dir else None
+        if why is not None:
             skipped.append(f"{ex.name}: landing page ({why})")
             continue
         out.append(ex)
     out.sort(key=lambda e: (e.name, str(e.path)))
     return out, skipped
-
-
-def a_dir_of(f: Path, paths: list[str]) -> str:
-    """The argument a file came from: a directory argument, or the file itself."""
-    for a in paths:
-        p = Path(a)
-        if p.is_dir() and f.resolve().is_relative_to(p.resolve()):
-            return a
-    return str(f)
 
 
 # --- headings ----------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ def learn(
 
     ws = workspace(config)
     exemplars, skipped = collect(files, ws.root)
+    if not exemplars:
+        from authorkit.errors import InputError
+
+        raise InputError("no exemplar documents here" + (f" ({len(skipped)} landing page(s) skipped)" if skipped else ""),
+                         path=", ".join(files), hint="give the documents (or folders of them) whose shape the style should describe")
     path = guide_path(ws, name)
     if path.exists() and not force and not dry_run:
         # Refused before the work, so a long learn run never ends in a refusal.
