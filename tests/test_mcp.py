@@ -231,3 +231,24 @@ def test_a_broken_config_is_reported_by_each_call_and_the_server_stays_up(site: 
         assert "authorkit.toml" in await fails(s, "plan_item", ref="1")
 
     with_server(site, body)
+
+
+def test_calls_sent_together_each_get_their_own_answer(site: Path):
+    async def body(s: ClientSession) -> None:
+        answers: dict[str, Any] = {}
+
+        async def one(key: str, tool: str, args: dict[str, Any]) -> None:
+            answers[key] = await call(s, tool, **args)
+
+        async with anyio.create_task_group() as tg:
+            for n in (1, 2, 3, 6):
+                tg.start_soon(one, f"item{n}", "plan_item", {"ref": str(n)})
+            tg.start_soon(one, "clean", "check", {"path": TUTORIAL_POC})
+            tg.start_soon(one, "engagement", "check", {"path": ENGAGEMENT_POC})
+        for n in (1, 2, 3, 6):
+            assert answers[f"item{n}"]["item"]["number"] == n
+            assert answers[f"item{n}"]["text"].startswith(f"POC #{n}:")
+        assert answers["clean"]["files"][0]["path"] == TUTORIAL_POC
+        assert answers["engagement"]["files"][0]["style"] == "engagement"
+
+    with_server(site, body)

@@ -19,6 +19,7 @@ import inspect
 import io
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -36,6 +37,12 @@ planned page; `nav_insert` lists a new page in the navigation; `plan_progress` s
 still to write."""
 
 
+# The SDK runs each call of a synchronous tool in a worker thread, so calls the client sends
+# together run at once; the checker (its Node process, the result cache) and `plan_item`'s
+# captured output are per process, so calls take turns.
+_CALLS = threading.Lock()
+
+
 def _tool_errors(fn: F) -> F:
     """authorkit's typed errors become tool errors carrying their message and hint."""
     from mcp.server.mcpserver.exceptions import ToolError
@@ -43,7 +50,8 @@ def _tool_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _CALLS:
+                return fn(*args, **kwargs)
         except AuthorkitError as exc:
             raise ToolError(str(exc)) from None
         except (OSError, ValueError) as exc:
