@@ -356,3 +356,26 @@ def test_joined_emoji_keep_their_joiner(how: str) -> None:
     # 🏳 (…8F B3) loses a byte and then reads like 🐳 or 🍳: reported, not guessed.
     flag = "🏳️‍🌈 flag\n"
     assert_restored_or_reported(flag, mojibake(flag, how))
+
+
+def test_ctrl_c_says_what_was_fixed_and_leaves_no_temporary(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import authorkit.fix as fixmod
+
+    for name in ("a.md", "b.md", "c.md"):
+        (tmp_path / name).write_text("- âœ… x\n", encoding="utf-8")
+    real = fixmod.write_fix
+    calls = []
+
+    def write_then_interrupt(res, *, root):  # type: ignore[no-untyped-def]
+        calls.append(res.path.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(res, root=root)
+
+    monkeypatch.setattr(fixmod, "write_fix", write_then_interrupt)
+    code, out, err = invoke(["fix", "."], capsys, cwd=tmp_path)
+    assert code == 130
+    assert "interrupted: 1 file fixed before Ctrl-C" in err
+    texts = sorted((tmp_path / n).read_text(encoding="utf-8") for n in ("a.md", "b.md", "c.md"))
+    assert texts == ["- âœ… x\n", "- âœ… x\n", "- ✅ x\n"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

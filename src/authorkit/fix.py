@@ -609,40 +609,46 @@ def run_fix(ws, paths: list[str] | None, *, dry_run: bool = False, allow_dirty: 
             r.problem = f"{dirty[r.path]}; not changed (commit or stash first, or pass --allow-dirty)"
     code = ExitCode.OK
     changed = refused = human = 0
-    for r in results:
-        name = show(r.path)
-        if r.error:
-            print(r.error, file=err)
-            code = ExitCode.USAGE
-            continue
-        if r.problem and r.new_text is None:
-            print(f"{name}: skipped: {r.problem}", file=out)
-            refused += 1
-            continue
-        if r.new_text is not None:
-            if r.problem:
-                verb = "would be refused" if dry_run else "refused"
-                print(f"{name}: {verb}: {r.problem} (would fix: {'; '.join(r.changes)})", file=out)
+    try:
+        for r in results:
+            name = show(r.path)
+            if r.error:
+                print(r.error, file=err)
+                code = ExitCode.USAGE
+                continue
+            if r.problem and r.new_text is None:
+                print(f"{name}: skipped: {r.problem}", file=out)
                 refused += 1
-            elif dry_run:
-                print(f"{name}: would fix: {'; '.join(r.changes)}", file=out)
-                changed += 1
-            else:
-                write_fix(r, root=root)
+                continue
+            if r.new_text is not None:
                 if r.problem:
-                    print(f"{name}: refused: {r.problem}", file=out)
+                    verb = "would be refused" if dry_run else "refused"
+                    print(f"{name}: {verb}: {r.problem} (would fix: {'; '.join(r.changes)})", file=out)
                     refused += 1
-                else:
+                elif dry_run:
+                    print(f"{name}: would fix: {'; '.join(r.changes)}", file=out)
                     changed += 1
-                    print(f"{name}: fixed: {'; '.join(r.changes)}", file=out)
-                    _record(ws, r)
-        for line, what in r.needs_human:
-            human += 1
-            print(f"{name}:{line}: needs a human: “{what.strip() or what}” looks like a damaged character that cannot be "
-                  "restored for certain; the line was left as it is", file=out)
-        if not dry_run:
-            for stale in clean_stale_temp_files(r.path.parent, r.path.name):
-                print(f"{show(stale)}: removed (left by an interrupted write)", file=out)
+                else:
+                    write_fix(r, root=root)
+                    if r.problem:
+                        print(f"{name}: refused: {r.problem}", file=out)
+                        refused += 1
+                    else:
+                        changed += 1
+                        print(f"{name}: fixed: {'; '.join(r.changes)}", file=out)
+                        _record(ws, r)
+            for line, what in r.needs_human:
+                human += 1
+                print(f"{name}:{line}: needs a human: “{what.strip() or what}” looks like a damaged character that cannot be "
+                      "restored for certain; the line was left as it is", file=out)
+            if not dry_run:
+                for stale in clean_stale_temp_files(r.path.parent, r.path.name):
+                    print(f"{show(stale)}: removed (left by an interrupted write)", file=out)
+    except KeyboardInterrupt:
+        from authorkit.errors import Interrupted
+
+        raise Interrupted(f"interrupted: {changed} file{'s' * (changed != 1)} {'would be ' if dry_run else ''}fixed before Ctrl-C; "
+                          "every file is either as it was or fully fixed (run fix again for the rest)") from None
     n = len(found.files)
     summary = f"{n} file{'s' * (n != 1)} examined, {changed} {'would be ' if dry_run else ''}changed"
     if refused:
