@@ -30,7 +30,8 @@ from authorkit.config import CONFIG_NAME
 from authorkit.errors import WriteRefused
 
 _SKIP_DIRS = {"node_modules", ".git", ".next", ".venv", "venv", "dist", "build", "out", "sessions", "__pycache__"}
-_PLAN_NAME = re.compile(r"plan|roadmap", re.I)
+# PLAN.md, WEEK_3_CONSOLIDATED_PLAN.md, ROADMAP.md — a word of the name, not `capacity-planning`.
+_PLAN_NAME = re.compile(r"(?:^|[_\-\s.])(?:plans?|roadmap)(?:$|[_\-\s.])", re.I)
 _ARTICLE_DIR = re.compile(r"^(?:system-design|articles?|guides?|blog|posts)$", re.I)
 _PROBLEM_DIR = re.compile(r"^(?:problems?-at-scale|problems?)$", re.I)
 _POC_TITLE = re.compile(r"^#\s+.*\bPOC\s*#\s*\d+", re.I | re.M)
@@ -124,7 +125,8 @@ def detect(root: Path) -> Layout:
         if d.is_dir():
             plans += [p for p in sorted(d.iterdir()) if p.is_file() and p.suffix.lower() in (".md", ".mdx") and _PLAN_NAME.search(p.stem)]
     if (root / lay.content_root).resolve() != root:
-        plans += [p for p in sorted((root / lay.content_root).glob("*.md")) if _PLAN_NAME.search(p.stem)]
+        # Among the pages, only a name in capitals (PLAN.md, WEEK_2_PLAN.md) is a plan.
+        plans += [p for p in sorted((root / lay.content_root).glob("*.md")) if _PLAN_NAME.search(p.stem) and not p.stem.islower()]
     seen: set[Path] = set()
     uniq = []
     for p in plans:
@@ -188,7 +190,7 @@ def _docs_by_folder(root: Path, croot: Path) -> dict[Path, list[Path]]:
 
     out: dict[Path, list[Path]] = {}
     for d, files in _walk(root, croot):
-        docs = [d / f for f in files if f.endswith(DOC_SUFFIXES) and not _IGNORED_NAMES.match(f) and not _PLAN_NAME.search(Path(f).stem)]
+        docs = [d / f for f in files if f.endswith(DOC_SUFFIXES) and not _IGNORED_NAMES.match(f)]
         if docs:
             out[d] = docs
     return out
