@@ -231,7 +231,8 @@ def article_site(tmp_path: Path) -> Path:
         '[draft]\narticle_dir = "content/system-design"\n', encoding="utf-8")
     (tmp_path / "PLAN.md").write_text(
         "# Week 3 Plan\n\n### Articles Needed (4)\n- Message Queues: Kafka vs RabbitMQ\n- Rate Limiting Strategies\n"
-        "- Consistent Hashing\n- Database Sharding Explained\n", encoding="utf-8")
+        "- Consistent Hashing\n- Database Sharding Explained\n- Circuit Breakers in Production: Failing Fast Without Cascades\n", encoding="utf-8")
+    (tmp_path / "content" / "system-design" / "breakers.md").write_text("# Circuit Breakers in Production\n\n## Intro\n\nText.\n", encoding="utf-8")
     d = tmp_path / "content" / "system-design"
     (d / "message-queues-kafka-rabbitmq.md").write_text("# Message Queues: Kafka vs RabbitMQ\n\n## Intro\n\nText.\n", encoding="utf-8")
     (d / "rate-limiting.md").write_text("# Throttling at the Edge\n\n## Intro\n\nText.\n", encoding="utf-8")
@@ -251,6 +252,8 @@ def test_plan_items_match_pages_by_title_nav_label_and_slug(article_site: Path, 
     assert items["Rate Limiting Strategies"]["path"] == "content/system-design/rate-limiting.md"
     assert items["Database Sharding Explained"]["found_by"] == "title"
     assert items["Consistent Hashing"]["state"] == "missing"
+    subtitled = items["Circuit Breakers in Production: Failing Fast Without Cascades"]
+    assert (subtitled["path"], subtitled["found_by"]) == ("content/system-design/breakers.md", "title")
 
 
 def test_draft_names_the_existing_page_and_refuses_a_second_one(article_site: Path, capsys):

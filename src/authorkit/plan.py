@@ -965,8 +965,8 @@ def _core(key: str) -> frozenset[str]:
 
 def titles_match(a: str, b: str) -> float:
     """How surely two titles (or a title and a slug) name the same page: 1.0 equal, 0.95 the
-    same words apart from generic ones (two or more of them), else the similarity when at least
-    0.92, else 0."""
+    same words apart from generic ones (two or more of them), 0.9 one the other plus a
+    subtitle (three or more words before it), else the similarity when at least 0.92, else 0."""
     ka, kb = match_key(a), match_key(b)
     if not ka or not kb:
         return 0.0
@@ -975,6 +975,9 @@ def titles_match(a: str, b: str) -> float:
     ca, cb = _core(ka), _core(kb)
     if len(ca) >= 2 and ca == cb:
         return 0.95
+    short, long_ = sorted((ka, kb), key=len)
+    if long_.startswith(short + " ") and len(_core(short)) >= 3:
+        return 0.9  # the same title with a subtitle added ("…: Choosing the Right Tool")
     from rapidfuzz import fuzz
 
     r = fuzz.ratio(ka, kb) / 100.0
