@@ -281,3 +281,15 @@ def test_rows_printed_as_data_are_not_judged_but_labels_are():
     )
     messages = " ".join(i.message for i in expected_output_issues(marked, plan_extract(marked)))
     assert "`✅ Only one partition was scanned`" in messages and "Seq Scan" not in messages
+
+
+def test_check_reports_expected_output_the_code_does_not_print(tmp_path, capsys):
+    src = tmp_path / "poc.md"
+    src.write_text(
+        "# POC #909: Output\n\n## Step-by-Step Build\n\n### Step 1: Test\n\nCreate `test.js`:\n\n```javascript\n"
+        "console.log('=== Test 1: Insert ===');\nconsole.log(`Inserted ${n} rows`);\n```\n\n"
+        "## Expected Output\n\n```\n=== Test 1: Insert ===\nInserted 500 rows\n=== Test 2: Update ===\n```\n"
+    )
+    code, out, _ = run(["extract", str(src), str(tmp_path / "out"), "--check"], capsys)
+    assert code == 1 and "expected-output" in out and "`=== Test 2: Update ===`" in out
+    assert "Inserted 500 rows" not in out.split("expected-output", 1)[1]

@@ -124,6 +124,7 @@ class ExtractResult:
     issues: list[Issue] = field(default_factory=list)
     commands: list[tuple[int, str]] = field(default_factory=list)  # (line, shell text) run by the reader
     ignored: list[tuple[int, str]] = field(default_factory=list)  # (line, lang) of illustration blocks
+    output_issues: list["Issue"] = field(default_factory=list)  # Expected Output vs the code (--check)
 
 
 
@@ -260,6 +261,7 @@ def plan_extract(doc: Document) -> ExtractResult:
             text = "\n".join(f"==> {title or 'output'} <==\n{b.code}" for b, title in expected)
         res.files[EXPECTED_OUTPUT] = ExtractedFile(EXPECTED_OUTPUT, text, [b.line for b, _ in expected])
     res.issues.extend(missing_references(res))
+    res.output_issues = expected_output_issues(doc, res)
     return res
 
 
@@ -449,6 +451,7 @@ def check_tree(res: ExtractResult, dest: Path) -> list[Issue]:
     seen = {(i.file, i.file_line) for i in issues if i.kind == "placeholder"}
     issues.extend(i for i in placeholder_issues(res) if (i.file, i.file_line) not in seen)
     issues.extend(cross_file_issues(res, dest))
+    issues.extend(res.output_issues)
     return issues
 
 

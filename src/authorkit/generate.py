@@ -1068,7 +1068,7 @@ def project_findings(guide: "StyleGuide", text: str, document: str, units: list[
     from pathlib import Path
 
     from authorkit.document import parse
-    from authorkit.extract import check_tree, expected_output_issues, placeholder_issues, plan_extract
+    from authorkit.extract import check_tree, placeholder_issues, plan_extract
 
     doc = parse(text)
     res = plan_extract(doc)
@@ -1076,7 +1076,7 @@ def project_findings(guide: "StyleGuide", text: str, document: str, units: list[
     with tempfile.TemporaryDirectory(prefix="authorkit-check-") as tmp:
         issues += [i for i in check_tree(res, Path(tmp) / "project") if i.kind == "cross-file"]
     issues += placeholder_issues(res)
-    issues += expected_output_issues(doc, res)
+    issues += res.output_issues
     step_units = [u for u in units if u.step is not None]
     expected_unit = next((u for u in units if re.search(r"expected|sample output", u.heading, re.I)), None)
     out: list[Finding] = []
