@@ -31,6 +31,8 @@ REFERENCE = "# POC #11: Reference Tutorial\n\nREFERENCE-EXAMPLE-MARKER: a tutori
 def ws(tmp_path):
     (tmp_path / "authorkit.toml").write_text(
         '[model]\nname = "claude-test"\nconcurrency = 8\nmax_retries = 2\nrepair_rounds = 1\n\n'
+        # Priced explicitly: a model served from ANTHROPIC_BASE_URL has no built-in prices.
+        '[model.prices]\ninput = 3.0\noutput = 15.0\n\n'
         '[draft]\npoc_dir = "content/pocs"\nreference = "reference.md"\n\n[plans]\nfiles = ["plan.md"]\n\n'
         '[navigation]\nupdate = false\n'
     )

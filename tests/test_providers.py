@@ -301,21 +301,27 @@ def test_server_killed_and_restarted_mid_stream() -> None:
     text = "a long reply streamed slowly " * 20
     fake = FakeAnthropic(tokens_per_second=40).enqueue(Reply(text), Reply(text))
     seen = Seen()
+    streaming = threading.Event()
     with FakeAnthropicServer(fake) as srv:
+        prov = _served(srv, max_retries=6, retry_delay=0.2)
+
         def kill_then_restart() -> None:
-            time.sleep(0.4)
+            streaming.wait(30)  # the first reply has started
             srv.kill()
-            time.sleep(0.6)
+            time.sleep(0.6)  # down: connections are refused meanwhile
             srv.restart()
 
         t = threading.Thread(target=kill_then_restart)
         t.start()
-        c = _served(srv, max_retries=6, retry_delay=0.2).run(_req(), seen.hooks())
+        hooks = seen.hooks()
+        hooks.on_text = lambda chunk: (seen.text.append(chunk), streaming.set())
+        c = prov.run(_req(), hooks)
         t.join()
     assert c.text == text
     assert seen.retries and "after connection reset, attempt 2/7" in seen.retries[0]
     assert seen.attempts[-1].outcome == "ok"
     assert all(a.outcome == "retried" for a in seen.attempts[:-1])
+    assert len(fake.requests) == 2  # the cut reply and the whole one
 
 
 def test_call_deadline_bounds_retries() -> None:
