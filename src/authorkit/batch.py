@@ -31,9 +31,9 @@ def _batching(provider: "Provider") -> Any:
 
 
 def _sha(text: str) -> str:
-    from authorkit.session import text_sha256  # the one hash of the session record
+    from authorkit.textio import sha256_text  # the one hash of every record
 
-    return text_sha256(text)
+    return sha256_text(text)
 
 
 def _unchanged(text: str, digest: str) -> bool:

@@ -213,24 +213,9 @@ def produce_text(provider: str, item: PlanItem, guide: StyleGuide, ws: Workspace
 
 def uncommitted_reason(path: Path) -> str | None:
     """Why git could not restore `path` if we replaced it (None when it could, or no git)."""
-    try:
-        import git
-    except ImportError:  # pragma: no cover - gitpython is a dependency
-        return None
-    try:
-        repo = git.Repo(path.parent, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None
-    try:
-        status = repo.git.status("--porcelain", "--", str(path))
-    except git.GitCommandError as exc:
-        return f"git cannot tell whether it has uncommitted edits ({exc.stderr.strip() or exc})"
-    if not status.strip():
-        return None
-    code = status.splitlines()[0][:2]
-    if code == "??":
-        return "it is not committed to git"
-    return "it has uncommitted edits"
+    from authorkit.gitops import uncommitted_reason as reason
+
+    return reason(path)
 
 
 def refuse_overwrite(ws: Workspace, path: Path, force: bool) -> None:
