@@ -445,3 +445,14 @@ def test_shell_output_and_user_host_prompts_are_not_commands():
     findings = _check(doc, {})
     # Only the unterminated `if` is the author's mistake.
     assert [(f.line, f.rule) for f in findings] == [(_line_of(doc, "  source .env"), "code-syntax")]
+
+
+def test_a_table_in_the_wrong_section_is_named_where_it_is():
+    from authorkit.check import check_text
+    from authorkit.styleguide import load_guides
+
+    text = ("# POC #1: T\n\n## What You'll Build\n\n## Why This Matters\n\nScale.\n\n## The Problem\n\n"
+            "| Company | Scale |\n|---|---|\n| GitHub | 1M |\n| Stripe | 2M |\n")
+    found = check_text(text, load_guides()["tutorial"], "t.md", code_checks=False)
+    table = [f.message for f in found if f.rule == "element-table"]
+    assert table == ["the table with a “Company” column is at line 11, outside Why This Matters"]

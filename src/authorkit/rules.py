@@ -228,6 +228,17 @@ def _slow_pattern(ctx: "_Ctx", rule: str, line: int) -> "Callable[[PatternTimeou
     return report
 
 
+def _check_runaway_heading_patterns(ctx: "_Ctx", guide: StyleGuide) -> None:
+    """A section or forbidden-heading pattern that ran out of time is ignored from then on;
+    say so, or a missing or forbidden section could go unreported without a word."""
+    pats = [(r.id, p) for r in guide.section_rules for p in r.patterns] + [(f.id, p) for f in guide.forbidden for p in f.patterns]
+    for rule_id, p in pats:
+        if any(p in r for r in safe_regex.RUNAWAY):
+            ctx.add("section-missing" if rule_id in {r.id for r in guide.section_rules} else "section-forbidden", "warning", 1,
+                    f"the {guide.name} guide's heading pattern /{p[:80]}/ (for `{rule_id}`) ran for over {safe_regex.timeout():g} s on a heading and is ignored",
+                    "simplify the pattern in the style guide: nested repetition such as `(a+)+` can backtrack without end")
+
+
 def canonical_lang(lang: str) -> str:
     """One name per language (`yml` → `yaml`, `sh` → `shell`), from the code checker's table."""
     from authorkit.codecheck import LANG_ALIASES
@@ -445,8 +456,16 @@ def _check_elements(ctx: _Ctx, guide: StyleGuide, elements: list[Any], sec: Sect
             if not ok:
                 col = f" with a “{el.column}” column" if el.column else ""
                 got = f" (the one found has {best_rows} rows)" if best_rows >= 0 else ""
-                ctx.add("element-table", sev, anchor, el.message or f"{where} needs a table{col} of at least {el.min_rows} rows{got}",
-                        f"add a Markdown table whose header includes `{el.column or '…'}`")
+                elsewhere = None
+                if sec is not None and el.scope != "document" and best_rows < 0:
+                    elsewhere = next((t.line for t in ctx.doc.tables if len(t.rows) >= el.min_rows and (
+                        not el.column or any(el.column.lower() == _clean_cell(c) or el.column.lower() in _clean_cell(c).split() for c in t.header))), None)
+                if elsewhere is not None and not el.message:
+                    ctx.add("element-table", sev, anchor, f"the table{col} is at line {elsewhere}, outside {_plain(where)}",
+                            f"move the table into {_plain(where)}")
+                else:
+                    ctx.add("element-table", sev, anchor, el.message or f"{where} needs a table{col} of at least {el.min_rows} rows{got}",
+                            f"add a Markdown table whose header includes `{el.column or '…'}`")
         elif isinstance(el, CodeElement):
             langs = {canonical_lang(x) for x in el.languages}
             blocks = [b for b in ctx.doc.code_in(start, end) if b.fenced or not langs]
@@ -640,6 +659,8 @@ def check_document(doc: Document, guide: StyleGuide | None, *, code_checks: bool
         _check_structure(ctx, guide, matches)
         _check_sections(ctx, guide, matches)
         _check_length(ctx, guide)
+        if safe_regex.RUNAWAY:
+            _check_runaway_heading_patterns(ctx, guide)
     _check_text_rules(ctx, modes)
     if any(f.rule == "placeholder" for f in ctx.findings):
         # An unfinished draft (a scaffold full of TODOs) is too short by construction; the
