@@ -476,3 +476,20 @@ def test_a_symlinked_page_stays_a_link_when_written_and_when_undone(tmp_path: Pa
     assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
     assert unit.undo() == "restored page.md"
     assert link.is_symlink() and real.read_text(encoding="utf-8") == "old\n"
+
+
+def test_a_runaway_heading_pattern_is_ignored_and_reported(monkeypatch):
+    from authorkit.check import check_text
+    from authorkit.styleguide import parse_guide
+
+    monkeypatch.setenv("AUTHORKIT_REGEX_TIMEOUT", "0.2")
+    guide = parse_guide(
+        "name: slowheads\n"
+        "sections:\n  - id: intro\n    headings: [Intro]\n"
+        "  - id: steps\n    required: true\n    headings: [Steps]\n    patterns: ['^(a|aa)+$']\n",
+        "slowheads.yaml",
+    )
+    text = "# T\n\n## Intro\n\nx\n\n## " + "a" * 60 + "b\n\ny\n"
+    findings, cpu = _timed(check_text, text, guide, "doc.md")
+    assert cpu < 5.0
+    assert any("(a|aa)+$" in f.message and "ignored" in f.message for f in findings)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from authorkit import safe_regex
 from authorkit.document import Document, Section, normalize_heading
 from authorkit.styleguide import ForbiddenSection, SectionRule, StyleGuide
 
@@ -41,7 +42,7 @@ def _ratio(a: str, b: str, threshold: float = 0.0) -> float:
 
 @lru_cache(maxsize=4096)
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.I)
+    return safe_regex.compile(pattern, re.I)  # a guide's pattern: searched with a time bound
 
 
 # Headings repeat across a site, so scores are cached per guide. Keyed by the identity of the
@@ -81,7 +82,7 @@ def _aliases(headings: tuple[str, ...], patterns: tuple[str, ...]) -> _Aliases:
 
 def _score(norm: str, al: _Aliases, threshold: float) -> float:
     for p in al.patterns:
-        if p.search(norm):
+        if safe_regex.search_quietly(p, norm):
             return 1.0
     if norm in al.exact:
         return 1.0
@@ -167,9 +168,9 @@ def _could_be_forbidden(guide: StyleGuide, norm: str) -> bool:
     if quick is None:
         pats = [f"(?:{p})" for f in guide.forbidden for p in f.patterns]
         names = frozenset(a for f in guide.forbidden for a in map(_alias_norm, f.headings) if a)
-        quick = _FORBIDDEN_ANY[_pin(guide.forbidden)] = (re.compile("|".join(pats), re.I) if pats else None, names)
+        quick = _FORBIDDEN_ANY[_pin(guide.forbidden)] = (safe_regex.compile("|".join(pats), re.I) if pats else None, names)
     rx, names = quick
-    return any(v in names for v in _variants(norm)) or (rx is not None and rx.search(norm) is not None)
+    return any(v in names for v in _variants(norm)) or (rx is not None and safe_regex.search_quietly(rx, norm) is not None)
 
 
 _SPECIAL: dict[tuple[int, str], int | None] = {}

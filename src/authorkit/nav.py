@@ -804,6 +804,7 @@ def insert_entry(path: Path, key: str, title: str, number: int | None, *, displa
     from the file as it is at that moment, written atomically."""
     if dry_run:
         return plan_insert(read_nav(path, display, root=root), key, title, number, group)
+    real_nav_path(Path(path), root, display or str(path))  # no lock file beside a refused link's target
     with locked(path, display):
         ins = plan_insert(read_nav(path, display, root=root), key, title, number, group)
         if ins.changed:

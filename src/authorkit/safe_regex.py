@@ -62,3 +62,19 @@ def search(rx: Any, text: str, pattern: str | None = None) -> Any:
         return rx.search(text, timeout=limit)
     except TimeoutError:
         raise PatternTimeout(pattern or rx.pattern, limit) from None
+
+
+# Patterns that ran out of time in this process. Heading patterns are tried on every heading;
+# one that ran away once is not tried again, and `check` reports it (see rules.py).
+RUNAWAY: set[str] = set()
+
+
+def search_quietly(rx: Any, text: str) -> Any:
+    """`search`, but a pattern out of time counts as no match (and is remembered in RUNAWAY)."""
+    if rx.pattern in RUNAWAY:
+        return None
+    try:
+        return search(rx, text)
+    except PatternTimeout:
+        RUNAWAY.add(rx.pattern)
+        return None
