@@ -285,6 +285,38 @@ class AnthropicProvider(Provider):
             self._context_tokens = None
         return self._context_tokens
 
+    # -- the Message Batches API (half price, asynchronous) ------------------------------------
+
+    supports_batch = True
+
+    def batch_submit(self, requests: list[tuple[str, Request]]) -> str:
+        """Submit (custom_id, request) pairs; returns the batch id."""
+        body = [{"custom_id": cid, "params": build_params(req, self.model)} for cid, req in requests]
+        try:
+            return self.client.messages.batches.create(requests=body).id
+        except Exception as exc:  # the SDK's errors, named without any credential
+            raise ProviderError(f"submitting the batch failed: {type(exc).__name__}",
+                                hint="check the key and ANTHROPIC_BASE_URL; nothing was written") from None
+
+    def batch_status(self, batch_id: str) -> dict[str, Any]:
+        b = self.client.messages.batches.retrieve(batch_id)
+        counts = b.request_counts
+        return {
+            "processing_status": b.processing_status,
+            "counts": {k: getattr(counts, k, 0) for k in ("processing", "succeeded", "errored", "canceled", "expired")},
+        }
+
+    def batch_results(self, batch_id: str) -> Any:
+        """(custom_id, result kind, text, usage, model) for each request of an ended batch."""
+        for entry in self.client.messages.batches.results(batch_id):
+            kind = entry.result.type
+            if kind != "succeeded":
+                yield entry.custom_id, kind, "", Usage(), self.model
+                continue
+            msg = entry.result.message
+            text = "".join(getattr(b, "text", "") for b in msg.content)
+            yield entry.custom_id, kind, text, usage_from(msg.usage), msg.model or self.model
+
     # -- a whole call: continuations, each with its retries --------------------------------------
 
     def stream(self, request: Request, on_text: OnText | None = None) -> Completion:
@@ -344,7 +376,10 @@ class AnthropicProvider(Provider):
                         f"{what} failed {number} times, last after {exc.reason}; nothing was written",
                         hint="the server may be overloaded or restarting; try again later, lower model.concurrency, or raise model.max_retries",
                     ) from None
-                wait = exc.wait if exc.wait is not None else min(self.retry_delay * 2 ** (number - 1), 30.0) * (1 - 0.25 * random.random())
+                # A refused connection is a server starting (a local one loads its model first):
+                # wait twice as long between those.
+                base = self.retry_delay * (2 if exc.reason == "connection refused" else 1)
+                wait = exc.wait if exc.wait is not None else min(base * 2 ** (number - 1), 30.0) * (1 - 0.25 * random.random())
                 if deadline is not None:
                     wait = max(0.0, min(wait, deadline - time.monotonic()))
                 hooks.on_retry(f"{request.document + ': ' if request.document else ''}{what}: retrying in {wait:.0f} s after {exc.reason}, attempt {number + 1}/{self.retries + 1}")
