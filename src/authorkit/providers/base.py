@@ -163,6 +163,9 @@ class Provider(ABC):
     # Whether calls sharing a prompt prefix should wait for the first one to fill a shared
     # cache ("first"), or run at once ("none": each server slot keeps its own cache).
     cache_warming: str = "first"
+    # Whether the backend has an asynchronous batch API (batch_submit / batch_status /
+    # batch_results, see AnthropicProvider); `convert --batch` needs one.
+    supports_batch: bool = False
 
     @abstractmethod
     def stream(self, request: Request, on_text: OnText | None = None) -> Completion:
