@@ -432,3 +432,29 @@ def test_uncommitted_is_answered_once(repo: Path, tmp_path: Path) -> None:
         new: "it is not committed to git (untracked)",
         ignored: "git ignores it, so there is no committed copy to go back to",
     }
+
+
+def test_a_commit_made_between_plan_and_commit_is_never_dropped(tmp_path: Path) -> None:
+    """An unborn branch: someone commits after authorkit planned. authorkit refuses and the
+    other commit stays (undoing must never rewind past a commit that is not ours)."""
+    r = tmp_path / "fresh"
+    r.mkdir()
+    git(r, "init", "-q", "-b", "main")
+    git(r, "config", "user.name", "Dana Writer")
+    git(r, "config", "user.email", "dana@example.org")
+    (r / "authorkit.toml").write_text("", encoding="utf-8")
+    (r / ".gitignore").write_text("sessions/\n", encoding="utf-8")
+    ws = load_workspace(r)
+    s = Session.start(ws, "first page")
+    (r / "page.md").write_text(PAGE, encoding="utf-8")
+    record_write(ws, "page.md", action="drafted", before=None, after=PAGE, title="POC #55: Pooling Connections")
+    plan = gitops.plan_commit(ws, s)
+    git(r, "add", ".gitignore")
+    git(r, "commit", "-q", "-m", "someone else's first commit")
+    theirs = git(r, "rev-parse", "HEAD")
+    with pytest.raises(GitError, match="HEAD moved since the commit was planned"):
+        gitops.execute_commit(ws, s, plan)
+    assert git(r, "rev-parse", "HEAD") == theirs
+    # Planned again, it commits on top of theirs.
+    res = gitops.commit_paths(ws, s)
+    assert git(r, "rev-parse", f"{res.sha}^") == theirs

@@ -308,7 +308,7 @@ class CommitPlan:
     files: list[FileChange]
     message: str
     other_staged: list[str] = field(default_factory=list)
-    head: str | None = None  # HEAD when planned: the commit refuses if it has moved since
+    head: str | None = None  # HEAD when planned ("" unborn): the commit refuses if it has moved since
 
     @property
     def subject(self) -> str:
@@ -599,7 +599,7 @@ def plan_commit(
     message = render_template(ws, COMMIT_TEMPLATE, ctx)
     message = _tidy_message(message)
     head = head_commit(repo)
-    return CommitPlan(repo_root(repo), session.id, files, message, other_staged, head.hexsha if head is not None else None)
+    return CommitPlan(repo_root(repo), session.id, files, message, other_staged, head.hexsha if head is not None else "")
 
 
 def _carries_unrecorded_edits(chain: list[dict[str, Any]], old: bytes | None) -> bool:
@@ -746,13 +746,13 @@ def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitR
 
     repo = open_repo(ws)
     ensure_idle(repo)
-    before_head = head_commit(repo)
-    before_sha = before_head.hexsha if before_head is not None else None
-    if plan.head is not None and before_sha != plan.head:
-        raise GitError(f"HEAD moved since the commit was planned (now {before_sha[:7] if before_sha else 'unborn'})",
-                       hint="run `authorkit commit` again; authorkit changed nothing")
     ours = set(plan.repo_paths)
     with IndexLock(repo) as lock:
+        before_head = head_commit(repo)
+        before_sha = before_head.hexsha if before_head is not None else None
+        if plan.head is not None and (before_sha or "") != plan.head:
+            raise GitError(f"HEAD moved since the commit was planned (now {before_sha[:7] if before_sha else 'unborn'})",
+                           hint="run `authorkit commit` again; authorkit changed nothing")
         # Scratch files live in the git directory: a split index finds its shared part there.
         tmpdir = Path(tempfile.mkdtemp(prefix="authorkit-commit-", dir=lock.index.parent))
         try:
@@ -776,9 +776,14 @@ def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitR
             # git sends hook output to stderr; its own summary goes to stdout.
             hook_output = str(out[2]).strip() if isinstance(out, tuple) else ""
             new_sha = repo.git.rev_parse("HEAD").strip()
+            # Undoing means going back to the commit's own parent: never past someone else's.
+            parents = repo.git.rev_list("--parents", "-n", "1", new_sha).split()[1:]
+            parent = parents[0] if parents else None
             recorded = False
             try:
-                extra = _foreign_paths(repo, before_sha, new_sha, staged_tree, ours)
+                extra = _foreign_paths(repo, parent, new_sha, staged_tree, ours)
+                if parent != before_sha:
+                    extra.append("(another commit made meanwhile)")
                 if extra:
                     raise GitError(
                         "a git hook changed the commit beyond the files authorkit wrote (" + ", ".join(extra[:10])
@@ -798,9 +803,9 @@ def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitR
                 recorded = True
                 lock.replace_with(new_index)
             except BaseException as exc:
-                _rewind(repo, new_sha, before_sha, f"authorkit: commit undone ({plan.subject})")
+                _rewind(repo, new_sha, parent, f"authorkit: commit undone ({plan.subject})")
                 if recorded:
-                    _record_undo(session, new_sha, before_sha)
+                    _record_undo(session, new_sha, parent)
                 if isinstance(exc, OSError):
                     raise GitError(f"could not finish the commit: {exc}; the commit was undone, your index is as it was",
                                    hint="check the free space and permissions of the repository and of the sessions folder, then run `authorkit commit` again") from None
@@ -810,15 +815,11 @@ def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitR
     return CommitResult(new_sha, plan, hook_output)
 
 
-def _foreign_paths(repo: "git.Repo", before_sha: str | None, new_sha: str, staged_tree: str, ours: set[str]) -> list[str]:
+def _foreign_paths(repo: "git.Repo", parent: str | None, new_sha: str, staged_tree: str, ours: set[str]) -> list[str]:
     """Paths the new commit changes that are not ours, or that differ from what was staged
     outside our paths: what a hook added (`git add -A` in pre-commit)."""
-    base = before_sha or _EMPTY_TREE
-    changed = set(repo.git.diff_tree("-r", "--name-only", "-z", "--no-renames", base, new_sha).split("\0"))
+    changed = set(repo.git.diff_tree("-r", "--name-only", "-z", "--no-renames", parent or _EMPTY_TREE, new_sha).split("\0"))
     changed |= set(repo.git.diff_tree("-r", "--name-only", "-z", "--no-renames", staged_tree, new_sha).split("\0"))
-    parents = repo.git.rev_list("--parents", "-n", "1", new_sha).split()[1:]
-    if parents != ([before_sha] if before_sha else []):
-        changed.add("(the commit's parent)")
     return sorted(p for p in changed if p and p not in ours)
 
 
