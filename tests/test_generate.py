@@ -334,3 +334,31 @@ def test_dry_runs_need_no_key_and_estimate_dollars_with_output(tmp_path, fixture
     # A model without prices (here: a local one) is unpriced, not $0.
     code, out, err = invoke(["convert", "content/poc-54.md", "--to", "tutorial", "--dry-run", "--model", "qwen-local"], capsys, cwd=tmp_path)
     assert code == 0 and "cost: unpriced" in out
+
+
+def test_draft_with_a_section_that_cannot_be_written_keeps_only_the_failed_copy(tmp_path, monkeypatch, capsys) -> None:
+    from fake_anthropic import FakeAnthropic, FakeAnthropicServer, Reply, task_of, write_from_task
+    from test_convert import run_cli
+    from test_generate_draft import PLAN, REFERENCE
+
+    (tmp_path / "authorkit.toml").write_text(
+        '[model]\nname = "claude-test"\nmax_retries = 0\nrepair_rounds = 1\n\n'
+        '[draft]\npoc_dir = "content/pocs"\nreference = "reference.md"\n\n[plans]\nfiles = ["plan.md"]\n\n[navigation]\nupdate = false\n')
+    (tmp_path / "plan.md").write_text(PLAN)
+    (tmp_path / "reference.md").write_text(REFERENCE)
+    (tmp_path / "content/pocs").mkdir(parents=True)
+
+    def responder(body):
+        text = write_from_task(task_of(body))
+        return Reply(text, end_after=30) if "(section id: what-youll-build)" in task_of(body) else text
+
+    fake = FakeAnthropic(responder)
+    with FakeAnthropicServer(fake) as srv:
+        code, out, err = run_cli(tmp_path, "draft", "poc", "61", "--keep-failed", env={"ANTHROPIC_BASE_URL": srv.base_url},
+                                 monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1, out + err
+    pages = sorted(p.name for p in (tmp_path / "content/pocs").glob("*.md"))
+    assert len(pages) == 1 and pages[0].endswith(".failed.md")  # the target itself is not written
+    kept = (tmp_path / "content/pocs" / pages[0]).read_text()
+    assert "<!-- TODO: this section could not be written" in kept and "## Why This Matters" in kept
+    assert not any(r["messages"][-1]["role"] == "user" and "The checker found" in str(r) for r in fake.requests)

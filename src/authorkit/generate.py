@@ -793,7 +793,7 @@ class Generator:
         rule = _rule(self.guide, unit.rule_id)
         required = rule is None or rule.required
         # Marked where the section belongs, so a kept failed document shows what is missing.
-        unit.text = f"{unit.heading}\n\n<!-- authorkit: this section could not be written: {reason} -->\n"
+        unit.text = f"{unit.heading}\n\n<!-- TODO: this section could not be written: {reason} -->\n"
         if required:
             self._unit_errors[(job.document, unit.key)] = reason
             job.failed.set()
