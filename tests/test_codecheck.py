@@ -456,3 +456,10 @@ def test_a_table_in_the_wrong_section_is_named_where_it_is():
     found = check_text(text, load_guides()["tutorial"], "t.md", code_checks=False)
     table = [f.message for f in found if f.rule == "element-table"]
     assert table == ["the table with a “Company” column is at line 11, outside Why This Matters"]
+
+
+def test_a_credential_placeholder_in_setup_text_is_a_warning_naming_it():
+    from authorkit.check import check_text
+
+    found = check_text("# T\n\nExport <your-api-key> first, then open <your-dashboard-url>.\n", None, "t.md")
+    assert sorted((str(f.severity), "<your-api-key>" in f.message) for f in found) == [("error", False), ("warning", True)]

@@ -140,6 +140,7 @@ _YOUR_QUICK = re.compile(r"<[Yy][Oo][Uu][Rr][-_ ]")
 # before the match is checked by hand (see _check_text_rules).
 _TODO = re.compile(r"(?:TODO|FIXME|TBD)\b")
 _YOUR = re.compile(r"<your[-_ ][^>\n]{1,60}>", re.I)
+_CREDENTIAL = re.compile(r"key|token|secret|password|passwd|credential", re.I)
 _REST_OF_CODE = re.compile(r"(?://|#|--|/\*)\s*(?:\.\.\.|…)\s*(?:\(?\s*)?(?:rest|remaining|more|other|the rest|etc)\b", re.I)
 _ELLIPSIS_ONLY = re.compile(r"^\s*(?:\.\.\.|…|// *\.\.\.|# *\.\.\.)\s*$")
 
@@ -606,7 +607,12 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
     for m in (_YOUR.finditer(text) if "<" in text and _YOUR_QUICK.search(text) else ()):
         n = line_at(m.start())
         if n not in todo_lines and not mask[n - 1]:
-            ctx.add("placeholder", "error", n, f"placeholder “{m.group(0)}”", "give a concrete value")
+            if _CREDENTIAL.search(m.group(0)):
+                # Setup text naming a secret the reader supplies: worth a look, not a defect.
+                ctx.add("placeholder", "warning", n, f"placeholder “{m.group(0)}”: the reader supplies this value",
+                        "say where the value comes from (an environment variable, the provider's console)")
+            else:
+                ctx.add("placeholder", "error", n, f"placeholder “{m.group(0)}”", "give a concrete value")
     for m in _BRACKET_LINE.finditer("\n" + text + "\n"):
         n = line_at(m.start())  # the prepended "\n" shifts offsets by one: m.start() is the line's start
         if n not in todo_lines and not mask[n - 1] and _PLACEHOLDER_BRACKET.match(_HTML_COMMENT.sub("", doc.lines[n - 1])):
