@@ -51,6 +51,7 @@ class CallRunner:
         self._lock = threading.Lock()
         self._deadlines: dict[str, float] = {}
         self._checked_context = False
+        self._context_error: Fatal | None = None  # every document of the run is refused alike
 
     # -- per document --------------------------------------------------------------------------
 
@@ -75,6 +76,8 @@ class CallRunner:
         not Anthropic's, say what context the run needs; refuse when the server's is smaller."""
         with self._lock:
             if self._checked_context:
+                if self._context_error is not None:
+                    raise self._context_error
                 return
             self._checked_context = True
         if not self.provider.generative:
@@ -90,11 +93,12 @@ class CallRunner:
                                   f"the server needs a context of at least {need:,} tokens per request"
                                   + (f" (it reports {known:,})" if known else f"; {context_advice(need)}"))
         if known and prompt_max + 256 > known:
-            raise Fatal(
+            self._context_error = Fatal(
                 f"the prompts of this run are about {prompt_max:,} tokens, more than the server's context of {known:,} tokens; "
                 "nothing was sent",
                 hint=context_advice(need) + " (or set model.context_tokens if the server reports it wrongly)",
             )
+            raise self._context_error
 
     # -- one call ------------------------------------------------------------------------------
 
