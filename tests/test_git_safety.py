@@ -458,3 +458,13 @@ def test_a_commit_made_between_plan_and_commit_is_never_dropped(tmp_path: Path) 
     # Planned again, it commits on top of theirs.
     res = gitops.commit_paths(ws, s)
     assert git(r, "rev-parse", f"{res.sha}^") == theirs
+
+
+def test_scratch_left_by_a_killed_commit_is_removed_by_the_next(repo: Path) -> None:
+    stale = repo / ".git" / "authorkit-commit-k1lled00"
+    stale.mkdir()
+    (stale / "index").write_bytes(b"half an index")
+    s = _authorkit_writes(repo)
+    gitops.commit_paths(load_workspace(repo), s)
+    assert not stale.exists()
+    assert not [p for p in (repo / ".git").iterdir() if p.name.startswith("authorkit-")]

@@ -144,7 +144,16 @@ class IndexLock:
             self._fd = os.open(self.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             raise _lock_error(self.lock) from None
+        # Scratch folders exist only while their run holds this lock: any found now were left
+        # by a run that was killed, and are removed.
+        for stale in self.index.parent.glob("authorkit-*-????????"):
+            if stale.is_dir() and stale.name.split("-")[1] in ("commit", "undo"):
+                shutil.rmtree(stale, ignore_errors=True)
         return self
+
+    def scratch(self, kind: str) -> Path:
+        """A scratch folder next to the index (a split index finds its shared part there)."""
+        return Path(tempfile.mkdtemp(prefix=f"authorkit-{kind}-", dir=self.index.parent))
 
     def snapshot(self, dest: Path) -> None:
         """Copy the current index to `dest` (nothing when there is no index yet)."""
@@ -753,8 +762,7 @@ def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitR
         if plan.head is not None and (before_sha or "") != plan.head:
             raise GitError(f"HEAD moved since the commit was planned (now {before_sha[:7] if before_sha else 'unborn'})",
                            hint="run `authorkit commit` again; authorkit changed nothing")
-        # Scratch files live in the git directory: a split index finds its shared part there.
-        tmpdir = Path(tempfile.mkdtemp(prefix="authorkit-commit-", dir=lock.index.parent))
+        tmpdir = lock.scratch("commit")
         try:
             stage = {"GIT_INDEX_FILE": str(tmpdir / "commit-index")}
             msg_file = tmpdir / "message.txt"
@@ -936,7 +944,7 @@ def execute_undo(ws: Workspace, session: Session, plan: UndoPlan) -> None:
 
     repo = open_repo(ws)
     with IndexLock(repo) as lock:
-        tmpdir = Path(tempfile.mkdtemp(prefix="authorkit-undo-", dir=lock.index.parent))
+        tmpdir = lock.scratch("undo")
         try:
             new_index = tmpdir / "index"
             lock.snapshot(new_index)
