@@ -52,6 +52,7 @@ class CallRunner:
         self._deadlines: dict[str, float] = {}
         self._checked_context = False
         self._context_error: Fatal | None = None  # every document of the run is refused alike
+        self._preflight_lock = threading.Lock()  # held while the server is asked: others wait
 
     # -- per document --------------------------------------------------------------------------
 
@@ -74,6 +75,10 @@ class CallRunner:
     def preflight(self, request: Request) -> None:
         """Once per run: the prompt size against the server's context. On an endpoint that is
         not Anthropic's, say what context the run needs; refuse when the server's is smaller."""
+        with self._preflight_lock:
+            self._preflight(request)
+
+    def _preflight(self, request: Request) -> None:
         with self._lock:
             if self._checked_context:
                 if self._context_error is not None:
