@@ -463,3 +463,48 @@ def test_a_credential_placeholder_in_setup_text_is_a_warning_naming_it():
 
     found = check_text("# T\n\nExport <your-api-key> first, then open <your-dashboard-url>.\n", None, "t.md")
     assert sorted((str(f.severity), "<your-api-key>" in f.message) for f in found) == [("error", False), ("warning", True)]
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_five_planted_mistakes_in_an_accepted_poc_are_each_caught_inside_their_block(samples):
+    """The accepted POC has no code errors; plant five real mistakes in its build and each is
+    reported once, inside the block that holds it, and nothing else is."""
+    from authorkit.check import check_text
+    from authorkit.styleguide import load_guides
+
+    text = (samples / "database-crud.md").read_text(encoding="utf-8")
+    guide = load_guides()["tutorial"]
+    clean = [f for f in check_text(text, guide, "crud.md") if f.rule.startswith("code-") and f.severity == Severity.ERROR]
+    assert clean == []
+    plants = {
+        "    this.pool = new Pool({\n": "    this.pool = new Pool(\n",  # a missing brace in JavaScript
+        "email VARCHAR(255) NOT NULL UNIQUE,": "email VARCHAR(255) NOT NULL UNIQUE",  # a missing comma in SQL
+        "npm install pg express uuid csv-parser\n": "npm install pg express uuid csv-parser\nif [ ! -d node_modules ]; then\n  npm ci\n",
+    }
+    for old, new in plants.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    # A Compose file with a broken indent, and a function whose body is elided.
+    step2 = text.index("### Step 2: Start PostgreSQL")
+    text = (text[:step2] + "Or with Compose:\n\n```yaml\nservices:\n  db:\n    image: postgres:16\n   ports:\n      - \"5432:5432\"\n```\n\n"
+            + "A helper:\n\n```javascript\nfunction retry(fn, times) {\n  // ... rest of the implementation\n}\n```\n\n" + text[step2:])
+    doc = parse(text)
+    found = [f for f in check_text(text, guide, "crud.md") if f.severity == Severity.ERROR and (f.rule.startswith("code-") or f.rule == "placeholder")]
+
+    def block_with(needle: str) -> tuple[int, int]:
+        b = next(b for b in doc.code_blocks if needle in b.code)
+        return b.line, b.end_line
+
+    blocks = [block_with(n) for n in ("this.pool = new Pool(\n", "email VARCHAR(255) NOT NULL UNIQUE\n", "npm ci", "   ports:", "rest of the implementation")]
+    hits = sorted(next(i for i, (lo, hi) in enumerate(blocks) if lo < f.line < hi) for f in found)
+    assert hits == [0, 1, 2, 3, 4], [(f.line, f.rule, f.message) for f in found]
+
+
+@pytest.mark.skipif(not HAS_NODE, reason="needs node")
+def test_jsx_in_a_javascript_block_is_skipped_not_failed():
+    doc = parse("# T\n\n```javascript\nexport default function App() {\n  return (\n    <div><Header /></div>\n  );\n}\n```\n\n"
+                "```javascript\nif (a < b && c > d) { x = 1 }\nconst y = ;\n```\n")
+    stats = CodeStats()
+    findings = _check(doc, {}, stats)
+    assert [s.lang for s in stats.skipped] == ["jsx"]
+    assert [f.line for f in findings] == [_line_of(doc, "const y = ;")]  # comparisons are not JSX

@@ -251,6 +251,10 @@ _HTTP_START = re.compile(
 _CQL = re.compile(r"\bKEYSPACE\b|\bCLUSTERING\s+ORDER\b|\bALLOW\s+FILTERING\b|\bUSING\s+TTL\b|\bWITH\s+replication\s*=", re.I)
 
 
+# JSX in a `javascript` block (a React component): `return (<div …`, `<App />`.
+_JSX = re.compile(r"(?:return|=>|=)\s*\(?\s*<[A-Za-z>]|<[A-Z]\w*(?:\s[^<>]*)?/?>")
+
+
 def is_pseudo_http(code: str) -> bool:
     for line in code.split("\n", 8)[:8]:
         if not line.strip() or _is_comment(line):
@@ -386,7 +390,8 @@ _PLACEHOLDER_KEYS = ("...", "…", "*/", "your", "replace_me", "replace-me", "re
 _OPTIONAL_ELISION = re.compile(
     r"\b(?:other|more|additional|remaining|existing|optional|rest of (?:the\s+)?)\s*(?:\w+\s+)?"
     r"(?:config(?:uration)?s?|settings?|options?|fields?|services?|propert(?:y|ies)|keys?|env(?:ironment)?|variables?|"
-    r"headers?|columns?|rules?|routes?|plugins?|params?|parameters?|entries|values?|items?|rows?)\b",
+    r"headers?|columns?|rules?|routes?|plugins?|params?|parameters?|entries|values?|items?|rows?|"
+    r"data|records?|examples?|inserts?|samples?)\b",
     re.I,
 )
 # Config formats run with settings left out: an elision comment there is not an error.
@@ -1407,6 +1412,9 @@ def document_snippets(doc: Document, modes: dict[int, str]) -> tuple[list[tuple[
             continue
         if lang.startswith("sql") and _CQL.search(b.code):
             skipped.append((b, "cql", "Cassandra CQL: no CQL parser installed"))
+            continue
+        if lang == "js" and "<" in b.code and _JSX.search(b.code):  # in TypeScript `<T>` is a generic
+            skipped.append((b, "jsx", "JSX: Node's compiler does not parse it"))
             continue
         if lang not in SUPPORTED:
             skipped.append((b, lang, _SKIP_REASONS.get(lang, "no checker for this language")))
