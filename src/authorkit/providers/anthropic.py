@@ -145,14 +145,16 @@ def usage_from(u: Any) -> Usage:
 
 
 def _merge_usage(usage: Usage, u: Any) -> Usage:
-    """A message_delta's usage over message_start's: fields it reports replace, others stay."""
+    """A message_delta's usage over message_start's: the output count it reports replaces
+    the start's; an input count replaces it when given (a server that leaves it 0 or out of
+    the delta keeps the count message_start reported)."""
     if u is None:
         return usage
     out = Usage(**usage.as_dict())
     for attr, name in (("input_tokens", "input_tokens"), ("cache_creation_input_tokens", "cache_write_tokens"),
                        ("cache_read_input_tokens", "cache_read_tokens"), ("output_tokens", "output_tokens")):
         v = getattr(u, attr, None)
-        if v is not None:
+        if v is not None and (v or name == "output_tokens"):
             setattr(out, name, int(v))
     return out
 
