@@ -508,3 +508,20 @@ def test_jsx_in_a_javascript_block_is_skipped_not_failed():
     findings = _check(doc, {}, stats)
     assert [s.lang for s in stats.skipped] == ["jsx"]
     assert [f.line for f in findings] == [_line_of(doc, "const y = ;")]  # comparisons are not JSX
+
+
+def test_renames_planted_in_an_accepted_poc_are_warned_on_their_own_lines(samples):
+    from authorkit.check import check_text
+    from authorkit.styleguide import load_guides
+
+    text = (samples / "database-crud.md").read_text(encoding="utf-8")
+    renames = {"## What You'll Build": "## What We'll Build", "## The Problem\n": "## The Challenge\n",
+               "## Step-by-Step Build": "## Step-by-Step Guide", "## What's Next?": "## Where To Next"}
+    for old, new in renames.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    found = check_text(text, load_guides()["tutorial"], "crud.md", code_checks=False)
+    lines = text.splitlines()
+    want = sorted(next(i for i, l in enumerate(lines, 1) if l == new.strip()) for new in renames.values())
+    assert sorted(f.line for f in found if f.rule == "section-renamed") == want
+    assert [f for f in found if f.severity == Severity.ERROR] == []

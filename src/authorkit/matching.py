@@ -226,8 +226,9 @@ def _rename_score(norm: str, rule: SectionRule) -> float:
 
 def resolve_renames(doc: Document, guide: StyleGuide, matches: list[Match]) -> list[Match]:
     """Required sections no heading names, matched to the unknown heading that stands where
-    the section belongs and looks most like it (similarity at least 0.6). Such a section counts
-    as present, with a score below 0.95 so that it is reported as renamed."""
+    the section belongs and looks most like it (similarity at least 0.6, or 0.4 for the only
+    unknown heading between the two sections around it). Such a section counts as present,
+    with a score below 0.95 so that it is reported as renamed."""
     rules = guide.section_rules
     found = {m.rule.id: i for i, m in enumerate(matches) if m.rule is not None}
     missing = [r for r in rules if r.required and r.id not in found]
@@ -242,15 +243,19 @@ def resolve_renames(doc: Document, guide: StyleGuide, matches: list[Match]) -> l
             after = [found[x.id] for x in rules[idx + 1 :] if x.id in found and x.ordered]
             lo = max(before) if before else -1
             hi = min(after) if after else len(out)
-        best, best_i = 0.0, -1
+        best, best_i, candidates = 0.0, -1, 0
         for i in range(lo + 1, hi):
             m = out[i]
             if m.rule is not None or forbidden_match(guide, m.section.heading.norm, m.section.heading.level) is not None:
                 continue
+            candidates += 1
             sc = _rename_score(m.section.heading.norm, r)
             if sc > best:
                 best, best_i = sc, i
-        if best >= 0.6:
+        # The only unknown heading between the sections before and after it ("The Challenge"
+        # where The Problem belongs) needs less likeness than one of several.
+        sole = r.ordered and candidates == 1 and lo >= 0 and hi < len(out)
+        if best >= (0.4 if sole else 0.6):
             out[best_i] = Match(out[best_i].section, r, min(best, 0.9))
             found[r.id] = best_i
     return out
