@@ -525,3 +525,23 @@ def test_renames_planted_in_an_accepted_poc_are_warned_on_their_own_lines(sample
     want = sorted(next(i for i, l in enumerate(lines, 1) if l == new.strip()) for new in renames.values())
     assert sorted(f.line for f in found if f.rule == "section-renamed") == want
     assert [f for f in found if f.severity == Severity.ERROR] == []
+
+
+@pytest.mark.skipif(not (HAS_NODE and HAS_BASH), reason="needs node and bash")
+def test_an_unclosed_fence_planted_in_an_accepted_poc_is_one_error_at_its_opening(samples):
+    from authorkit.check import check_text
+    from authorkit.styleguide import load_guides
+
+    text = (samples / "database-crud.md").read_text(encoding="utf-8")
+    guide = load_guides()["tutorial"].model_copy(update={"lines": None})
+    doc = parse(text)
+    step4 = next(h.line for h in doc.headings if h.text.startswith("Step 4"))
+    block = next(b for b in doc.code_blocks if b.line > step4)
+    lines = text.split("\n")
+    del lines[block.end_line - 1]  # the closing fence
+    found = [f for f in check_text("\n".join(lines), guide, "crud.md") if f.severity >= Severity.WARNING]
+    assert [(f.line, f.rule) for f in found] == [(block.line, "code-fence-unclosed")]
+    # A draft cut off inside a block: the same single finding, never a line past the end.
+    cut = "\n".join(text.split("\n")[: block.line + 3]) + "\n"
+    found = [f for f in check_text(cut, guide, "crud.md") if f.rule.startswith("code-")]
+    assert [(f.line, f.rule) for f in found] == [(block.line, "code-fence-unclosed")]
