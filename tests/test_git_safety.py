@@ -468,3 +468,26 @@ def test_scratch_left_by_a_killed_commit_is_removed_by_the_next(repo: Path) -> N
     gitops.commit_paths(load_workspace(repo), s)
     assert not stale.exists()
     assert not [p for p in (repo / ".git").iterdir() if p.name.startswith("authorkit-")]
+
+
+def test_ctrl_c_as_git_commit_finishes_takes_the_commit_back(repo: Path, monkeypatch) -> None:
+    import git as gitpython
+
+    real = gitpython.cmd.Git._call_process
+
+    def interrupted(self, method, *args, **kwargs):
+        out = real(self, method, *args, **kwargs)
+        if method == "commit":
+            raise KeyboardInterrupt  # the commit exists; authorkit never saw git's answer
+        return out
+
+    s = _authorkit_writes(repo)
+    _user_work(repo)
+    before = _state(repo)
+    monkeypatch.setattr(gitpython.cmd.Git, "_call_process", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        gitops.commit_paths(load_workspace(repo), s)
+    monkeypatch.undo()
+    assert _state(repo) == before
+    assert not (repo / ".git" / "index.lock").exists()
+    assert _commits(s) == []

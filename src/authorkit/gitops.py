@@ -781,6 +781,10 @@ def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitR
                     "git commit failed; nothing was committed, the files and your index are as they were\n" + _indent(_git_text(exc)),
                     hint="fix what the hook reports (or the git identity: `git config user.name`/`user.email`), then run `authorkit commit` again",
                 ) from None
+            except BaseException:
+                # Interrupted (Ctrl-C) while git ran: if the commit was made, it is taken back.
+                _rewind_if_made(repo, before_sha, staged_tree, plan.subject)
+                raise
             # git sends hook output to stderr; its own summary goes to stdout.
             hook_output = str(out[2]).strip() if isinstance(out, tuple) else ""
             new_sha = repo.git.rev_parse("HEAD").strip()
@@ -846,6 +850,24 @@ def _rewind(repo: "git.Repo", new_sha: str, before_sha: str | None, reason: str)
     except git.GitCommandError as exc:
         raise GitError(f"could not undo the commit {new_sha[:7]}: {_git_text(exc)}",
                        hint=f"HEAD moved meanwhile; `git log -3` shows where it is ({new_sha[:7]} is the commit to drop)") from None
+
+
+def _rewind_if_made(repo: "git.Repo", before_sha: str | None, staged_tree: str, subject: str) -> None:
+    """After an interrupted `git commit`: HEAD is a new commit on `before_sha` with our tree
+    only if git finished; then it is removed. Anything else is left alone."""
+    try:
+        now = repo.git.rev_parse("--verify", "-q", "HEAD").strip()
+    except Exception:  # noqa: BLE001 - unborn, or git itself interrupted: nothing was made
+        return
+    if not now or now == before_sha:
+        return
+    try:
+        info = repo.git.rev_list("--parents", "-n", "1", now).split()
+        tree = repo.git.rev_parse(f"{now}^{{tree}}").strip()
+    except Exception:  # noqa: BLE001
+        return
+    if info[1:] == ([before_sha] if before_sha else []) and tree == staged_tree:
+        _rewind(repo, now, before_sha, f"authorkit: interrupted commit undone ({subject})")
 
 
 def _record_undo(session: Session, sha: str, head: str | None) -> None:
