@@ -133,6 +133,7 @@ class _Cand:
     end: int  # index just past what the repair replaces
     kind: str  # "exact", "dropped", "placeholder"
     interior: bool  # the lost byte was not the character's last
+    page: str = "cp1252"  # the code page the bytes were read through
 
 
 def _candidates(s: str, i: int, prev: str) -> list[_Cand]:
@@ -154,7 +155,7 @@ def _candidates(s: str, i: int, prev: str) -> list[_Cand]:
             except UnicodeDecodeError:
                 ch = ""
             if len(ch) == 1 and _exact_ok(ch, n):
-                out.append(_Cand(ch, j, "exact", False))
+                out.append(_Cand(ch, j, "exact", False, name))
             continue  # all bytes are there: no byte was lost
         if name != "cp1252":
             continue  # Mac Roman defines every byte: nothing is lost on that path
@@ -218,13 +219,13 @@ class LineRepair:
     changed: bool = False
     human: list[str] = field(default_factory=list)  # what could not be repaired, quoted
     evidence: set[str] = field(default_factory=set)  # "dropped" / "placeholder" seen unambiguously
-    made: list[bool] = field(default_factory=list)  # per output character: produced by a repair
+    made: list[str | None] = field(default_factory=list)  # per output character: the code page a repair decoded it from
 
 
 def _choose(cands: list[_Cand]) -> str | None:
     chars = {c.char for c in cands}
     if _ZWJ in chars:
-        return _ZWJ  # offered only between two emoji, where ” or ‐ make no sense
+        return None  # between two emoji: a joiner (👨‍💻) or a closing quote, no way to tell
     common = chars & COMMON
     if len(common) == 1:
         # A common symbol wins over rare ones (❌ over ⌐), never over another emoji that
@@ -238,13 +239,14 @@ def _choose(cands: list[_Cand]) -> str | None:
     return None
 
 
-def repair_segment(s: str, mode: str | None, fresh: list[bool] | None = None) -> LineRepair:
+def repair_segment(s: str, mode: str | None, fresh: list[str | None] | None = None) -> LineRepair:
     """Repair one stretch of prose (no code in it). `mode` is the document's way of losing
     bytes ("dropped", "placeholder" or None when unknown or mixed). On a second pass `fresh`
-    marks the characters the first pass produced: only those may be decoded again (text
-    mis-read twice), never a mix with characters that were there before."""
+    marks the characters the first pass produced and through which code page: only those
+    may be decoded again, through the same code page (text mis-read twice), never a mix with
+    characters that were there before."""
     out: list[str] = []
-    made: list[bool] = []
+    made: list[str | None] = []
     res = LineRepair(s)
     i = 0
     n = len(s)
@@ -255,38 +257,38 @@ def repair_segment(s: str, mode: str | None, fresh: list[bool] | None = None) ->
             m = _LEAD_RX.search(s, i + 1)
             j = m.start() if m else n
             out.append(s[i:j])
-            made.extend([False] * (j - i))
+            made.extend([None] * (j - i))
             i = j
             continue
         cands = _candidates(s, i, out[-1][-1] if out else "")
         if fresh is not None:
-            cands = [x for x in cands if all(fresh[i:x.end])]
+            cands = [x for x in cands if all(f == x.page for f in fresh[i : x.end])]
         exact = {x.char: x for x in cands if x.kind == "exact"}
         if len(exact) == 1:
             x = next(iter(exact.values()))
             out.append(x.char)
-            made.append(True)
+            made.append(x.page)
             res.changed = True
             i = x.end
             continue
         if len(exact) > 1:  # cp1252 and Mac Roman readings disagree
             res.human.append(s[i : max(x.end for x in exact.values())])
             out.append(c)
-            made.append(False)
+            made.append(None)
             i += 1
             continue
         if not cands:
             if _near_miss(s, i):
                 res.human.append(s[i : i + 4].split(" ")[0] or c)
             out.append(c)
-            made.append(False)
+            made.append(None)
             i += 1
             continue
         ch = _choose(cands)
         if ch is None:
             res.human.append(s[i : max(x.end for x in cands)])
             out.append(c)
-            made.append(False)
+            made.append(None)
             i += 1
             continue
         mine = [x for x in cands if x.char == ch]
@@ -302,12 +304,12 @@ def repair_segment(s: str, mode: str | None, fresh: list[bool] | None = None) ->
             if len({x.end for x in by_kind}) != 1:
                 res.human.append(s[i : max(ends)])
                 out.append(c)
-                made.append(False)
+                made.append(None)
                 i += 1
                 continue
             pick = by_kind[0]
         out.append(pick.char)
-        made.append(True)
+        made.append(pick.page)
         res.changed = True
         i = pick.end
     res.text = "".join(out)
