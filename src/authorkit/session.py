@@ -384,9 +384,12 @@ def record_command(ws: Workspace, argv: list[str]) -> dict[str, Any] | None:
 
 
 def _flush_pending(session: Session) -> None:
-    if _PENDING and _PENDING[0][0] == session.path.parent:
-        _, event = _PENDING.pop()
-        session._append(event)
+    if not _PENDING:
+        return
+    with _THREAD_LOCK:  # threads of one command (convert) record at once: flush it once
+        if _PENDING and _PENDING[0][0] == session.path.parent:
+            _, event = _PENDING.pop()
+            session._append(event)
 
 
 def record_read(ws: Workspace, path: Path | str, text: str) -> dict[str, Any] | None:
