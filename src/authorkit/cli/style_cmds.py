@@ -17,7 +17,7 @@ app.add_typer(style_app, name="style")
 @style_app.command("learn")
 def learn(
     files: List[str] = typer.Argument(..., help="Exemplar documents, or folders of them (index and landing pages in folders are skipped)."),
-    name: str = typer.Option(..., "--name", "-n", help="Name of the style; written to style_guides/NAME.yaml."),
+    name: str = typer.Option(..., "--name", help="Name of the style; written to style_guides/NAME.yaml."),
     explain: bool = typer.Option(False, "--explain", help="Print the evidence: how many exemplars had each section and element."),
     force: bool = typer.Option(False, "--force", help="Replace an existing style_guides/NAME.yaml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the guide instead of writing it."),
