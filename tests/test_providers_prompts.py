@@ -175,6 +175,7 @@ def test_progress_on_a_terminal_fits_80_columns_and_shows_server_tokens() -> Non
         d.event("tokens", document=doc, label="section:x", tokens=512)  # the server counted 512
         d.event("attempt", document=doc, label="section:x", attempt=_attempt(doc, 512), cost=0.0123)
         d.event("call_end", document=doc, label="section:x", usage=_attempt(doc, 512).usage, seconds=1.0)
+        d.document_done("content/b.md", "failed")
     import re
 
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buf.getvalue())
@@ -182,6 +183,7 @@ def test_progress_on_a_terminal_fits_80_columns_and_shows_server_tokens() -> Non
     assert rows and all(len(ln) <= 80 for ln in rows), rows
     row = next(ln for ln in rows if "cache-aside-pattern.md" in ln)  # the file name survives
     assert " 512 tok" in row and "$0.0123" in row and "1/17" in row
+    assert any("content/b.md [failed]" in ln for ln in rows)  # shown as text, not read as markup
 
 
 def test_session_summary_shows_unpriced_calls_as_unpriced() -> None:

@@ -70,7 +70,7 @@ class ProgressDisplay:
             # name | bar | done/total | tokens | cost | elapsed: at most `cols` characters.
             self.name_width = max(12, cols - 52)
             self.progress = Progress(
-                TextColumn("{task.description}", table_column=None),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(bar_width=10),
                 TextColumn("{task.fields[count]:>5}"),
                 TextColumn("{task.fields[tokens]:>7} tok"),
