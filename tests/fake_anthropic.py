@@ -79,6 +79,7 @@ class FakeAnthropic:
         model: str = "claude-test",
         n_ctx: int | None = None,
         late_headers: bool = False,
+        shared_device: bool = False,
         slots: int | None = None,
         prompt_tokens_per_second: float | None = None,
     ) -> None:
@@ -90,6 +91,8 @@ class FakeAnthropic:
         # llama.cpp sends the response headers only with the first token: `ttft` passes
         # before the status line instead of before the first event.
         self.late_headers = late_headers
+        # With `slots`: generation shares one device too (tokens_per_second in all).
+        self.shared_device = shared_device
         self.slots = slots
         self.prompt_tokens_per_second = prompt_tokens_per_second
         self._slot_prefix: list[str | None] = [None] * (slots or 0)
@@ -169,6 +172,15 @@ class FakeAnthropic:
                     self._slot_busy[slot] = False
                     self._slot_cv.notify_all()
 
+    def _rate(self) -> float:
+        """Tokens/s of one stream: shared by the busy slots when they share one device."""
+        tps = float(self.tokens_per_second or 0)
+        if self.shared_device and self.slots:
+            with self._slot_cv:
+                busy = sum(self._slot_busy)
+            return tps / max(1, busy)
+        return tps
+
     def _prefix_key(self, body: dict[str, Any]) -> tuple[str, int]:
         """The longest cache-marked prefix of a request and its tokens."""
         h = hashlib.sha256()
@@ -227,12 +239,17 @@ class FakeAnthropic:
             cut = min(cut, reply.end_after)
         stall_at = len(text) + 1 if reply.stall_after is None else reply.stall_after
         tokens = [text[i : i + 4] for i in range(0, cut, 4)]
-        t0 = time.monotonic()
+        last = time.monotonic()
+        credit = 1.0  # tokens due (the first one at once)
         sent = 0
         while sent < len(tokens):
             if paced and self.tokens_per_second:
-                due = int((time.monotonic() - t0) * self.tokens_per_second) + 1
-                due = min(max(due, sent + 1), len(tokens))
+                now = time.monotonic()
+                credit += (now - last) * self._rate()
+                last = now
+                n = max(1, int(credit))
+                credit -= n
+                due = min(sent + n, len(tokens))
             else:
                 due = min(len(tokens), sent + 64)
             if sent * 4 < stall_at < due * 4:
@@ -246,8 +263,7 @@ class FakeAnthropic:
                 self._sleep(reply.stall)
                 stall_at = len(text) + 1  # once
             if paced and self.tokens_per_second and sent < len(tokens):
-                next_at = t0 + sent / self.tokens_per_second
-                time.sleep(max(0.0, min(0.05, next_at - time.monotonic())) or 0.001)
+                time.sleep(min(0.05, max(0.001, (1 - credit) / self._rate())))
         if reply.error_after is not None:
             yield ev("error", {"type": "error", "error": {"type": reply.error_type, "message": "Overloaded"}})
             return

@@ -268,8 +268,9 @@ def test_stall_after_message_stop_does_not_wait() -> None:
     """A body held open after message_stop: the reply is complete, nothing waits for the close."""
     fake = FakeAnthropic().enqueue(Reply("all of it", hold_open=60))
     with FakeAnthropicServer(fake) as srv:
+        prov = _served(srv, idle_timeout=30)  # built first: importing the SDK is not the call
         t = time.monotonic()
-        c = _served(srv, idle_timeout=30).stream(_req())
+        c = prov.stream(_req())
         took = time.monotonic() - t
     assert c.text == "all of it" and c.stop_reason == "end_turn"
     assert took < 5
@@ -279,8 +280,9 @@ def test_a_stalled_stream_is_detected_by_the_idle_timeout() -> None:
     fake = FakeAnthropic().enqueue(Reply("first words, then silence", stall_after=8, stall=60), Reply("second try"))
     seen = Seen()
     with FakeAnthropicServer(fake) as srv:
+        prov = _served(srv, idle_timeout=0.5, timeout=30)
         t = time.monotonic()
-        c = _served(srv, idle_timeout=0.5, timeout=30).run(_req(), seen.hooks())
+        c = prov.run(_req(), seen.hooks())
         took = time.monotonic() - t
     assert c.text == "second try"
     assert took < 10
