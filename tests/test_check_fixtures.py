@@ -147,3 +147,19 @@ def test_code_element_languages_see_through_aliases() -> None:
     assert [f.rule for f in check_text(ok, guide, "ok.md", code_checks=False)] == []
     bad = "## Setup\n\n```yml\na: 1\n```\n\n```python\nprint(1)\n```\n"
     assert [f.rule for f in check_text(bad, guide, "bad.md", code_checks=False)] == ["element-code"]
+
+
+def test_an_index_page_is_not_checked_as_a_poc_unless_a_style_is_named(tmp_path: Path) -> None:
+    from authorkit.check import check_paths
+    from authorkit.config import load_workspace
+
+    (tmp_path / "authorkit.toml").write_text('[content]\nroots = ["pages"]\n\n[styles]\n"practice-pocs/**" = "tutorial"\n')
+    pocs = tmp_path / "pages" / "practice-pocs"
+    pocs.mkdir(parents=True)
+    (pocs / "index.md").write_text("# Practice POCs\n\nHands-on builds, one per page.\n\n- [Cache-aside](./cache-aside)\n- TODO: add the queue POC\n")
+    ws = load_workspace(tmp_path)
+    landing = check_paths(ws, None, use_cache=False).results[0]
+    # Not a POC: no missing sections or title rule, but the text rules still apply.
+    assert landing.style is None and [f.rule for f in landing.findings] == ["placeholder"]
+    named = check_paths(ws, None, style="tutorial", use_cache=False).results[0]
+    assert "section-missing" in {f.rule for f in named.findings}

@@ -155,6 +155,8 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
             used = None
         else:
             guide, used = guides[name], name
+    elif style == LANDING:
+        guide, used = None, None  # only the text and code rules apply
     else:
         guide, used = guides[style], style
     matches = all_matches.get(used) if used else None
@@ -164,6 +166,16 @@ def _check_structure_of(path_str: str, rel: str, style: str, guides: dict[str, S
     findings.extend(f.with_path(rel) for f in check_document(doc, guide, code_checks=False, matches=matches, modes_out=modes))
     findings.sort(key=sort_key)
     return FileResult(rel, used, detected, doc.line_count, findings, digest=res.digest), doc, guide, modes
+
+
+# Index pages (Nextra's `index.md`, Hugo's `_index.md`) introduce a folder and link to its
+# documents: they are not POCs, whatever style the folder's glob gives. Checked against no
+# style guide unless `--style` names one.
+LANDING = "(landing page)"
+
+
+def is_landing_page(path: Path) -> bool:
+    return path.stem.lower() in ("index", "_index") and path.suffix.lower() in (".md", ".mdx", ".markdown")
 
 
 _WORKER_GUIDES: dict[str | None, dict[str, StyleGuide]] = {}
@@ -323,7 +335,7 @@ def check_paths(
     cached = 0
     for p in found.files:
         rel = ws.rel(p)
-        st = style or ws.style_for(p)
+        st = style or (LANDING if is_landing_page(p) else ws.style_for(p))
         hit, stamp = cache.get(p, f"{settings}:{st}:{rel}")
         if hit is not None:
             r = FileResult.from_dict(hit)
@@ -375,6 +387,8 @@ def guide_for(ws: Any, path: Path, doc: "Document", *, style: str | None = None,
     from authorkit.styleguide import get_guide, workspace_guides
 
     guides = workspace_guides(ws) if guides is None else guides
+    if style is None and is_landing_page(path):
+        return None, False
     name = style or ws.style_for(path)
     if name and name != "auto":
         return get_guide(name, guides), False
