@@ -398,3 +398,10 @@ def test_ctrl_c_says_what_was_fixed_and_leaves_no_temporary(tmp_path: Path, caps
     texts = sorted((tmp_path / n).read_text(encoding="utf-8") for n in ("a.md", "b.md", "c.md"))
     assert texts == ["- âœ… x\n", "- âœ… x\n", "- ✅ x\n"]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_mojibake_lines_agrees_with_what_fix_does() -> None:
+    from authorkit.fix import mojibake_lines
+
+    text = "# T ✅\n\n- âœ… done\n" + mojibake("say “hi” now\n", "drop") + "```\nâœ… quoted\n```\n"
+    assert mojibake_lines(text) == ([3], [4])

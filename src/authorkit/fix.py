@@ -433,6 +433,7 @@ class TextFix:
     text: str
     changes: list[str]
     needs_human: list[tuple[int, str]]  # (line, the damaged characters)
+    repaired: list[int] = field(default_factory=list)  # lines whose mojibake was repaired
 
 
 def _code_mask(text: str) -> list[bool]:
@@ -453,6 +454,7 @@ def repair_text(text: str) -> TextFix:
     prose_changed = any(not c and (r := repair_line(ln)).changed for ln, c in zip(lines, in_code) if _may_have_mojibake(ln))
     whole = whole_file_damaged(out, prose_changed)
     mode = document_mode(ln for ln, c in zip(lines, in_code) if whole or not c)
+    repaired: list[int] = []
     moj = 0
     trail = 0
     human: list[tuple[int, str]] = []
@@ -472,6 +474,7 @@ def repair_text(text: str) -> TextFix:
                 continue
             if r.changed:
                 moj += 1
+                repaired.append(n)
                 line = r.text
         # Two trailing spaces are a Markdown hard line break in prose; keep exactly those.
         rstripped = line.rstrip(" \t")
@@ -489,7 +492,14 @@ def repair_text(text: str) -> TextFix:
     if out and not out.endswith("\n"):
         out += "\n"
         changes.append("final newline added")
-    return TextFix(out, changes, human)
+    return TextFix(out, changes, human, repaired)
+
+
+def mojibake_lines(text: str) -> tuple[list[int], list[int]]:
+    """The lines `fix` would repair and the lines it would report as needing a human, by the
+    same rules (code left alone unless the whole file was mis-read): for `check` to agree."""
+    r = repair_text(text)
+    return r.repaired, sorted({n for n, _ in r.needs_human})
 
 
 def fix_text(text: str) -> tuple[str, list[str]]:
