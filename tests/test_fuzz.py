@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from authorkit.errors import AuthorkitError
 
-EXAMPLES = int(os.environ.get("AUTHORKIT_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("AUTHORKIT_FUZZ_EXAMPLES", "20"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
