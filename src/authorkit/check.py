@@ -74,7 +74,7 @@ _FILE_PROBLEMS = {
     "binary": ("file-binary", "this is a binary file, not Markdown", "exclude it in authorkit.toml ([content] exclude) or remove it"),
     "too-large": ("file-too-large", "too large to check", "split it, or exclude it in authorkit.toml"),
     "unreadable": ("file-unreadable", "cannot be read", "fix its permissions or the symlink it points through"),
-    "encoding": ("file-encoding", "not valid UTF-8", "run `authorkit fix` to re-encode it as UTF-8"),
+    "encoding": ("file-encoding", "not valid UTF-8", "re-encode it as UTF-8 with `authorkit fix --encoding cp1252 FILE` (or the encoding it was written in)"),
 }
 
 
@@ -231,7 +231,10 @@ def run_checks(
     # Imported once here rather than once in every worker: forked workers share these pages.
     import authorkit.rules  # noqa: F401
     if code_checks:
-        import authorkit.codecheck  # noqa: F401
+        from authorkit import codecheck
+
+        # The parsers of the languages these files hold (SQL, GraphQL): imported once, here.
+        codecheck.preload(_languages(items))
     gc.freeze()  # what exists now is never garbage; workers' collections need not scan it
     # Chunks handed out as workers free up, largest documents first, each a share of what is
     # left (guided scheduling): few chunks, so few fixed costs (a bash run, a Node round trip),
@@ -245,7 +248,7 @@ def run_checks(
         chunks.append(order[at : at + n])
         at += n
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-    ex = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    ex = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
     try:
         futures = [ex.submit(_worker_chunk, (c, str(guides_dir) if guides_dir else None, code_checks, overrides)) for c in chunks if c]
         for fut in as_completed(futures):
@@ -267,6 +270,31 @@ def run_checks(
 
 _CHUNK_DOCS = 200
 _MIN_CHUNK_DOCS = 4
+
+
+def _worker_init() -> None:
+    # A pool worker leaves through os._exit, which skips atexit; multiprocessing's own
+    # finalizers still run on that path (normal shutdown, Ctrl-C, a failed chunk), so the
+    # Node process a worker starts ends with it instead of outliving the run.
+    from multiprocessing.util import Finalize
+
+    from authorkit import codecheck
+
+    Finalize(None, codecheck.close_node, exitpriority=10)
+
+
+def _languages(items: list[tuple[str, str, str]]) -> set[str]:
+    """Languages of the fenced blocks in these files (raw bytes scanned: no parsing)."""
+    from authorkit.codecheck import languages_in
+
+    langs: set[str] = set()
+    for p, _, _ in items:
+        try:
+            with open(p, "rb") as f:
+                langs |= languages_in(f.read())
+        except OSError:
+            pass
+    return langs
 
 
 def _size(p: str) -> int:
