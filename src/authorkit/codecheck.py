@@ -313,11 +313,12 @@ def bad_segments(code: str) -> frozenset[int]:
         return frozenset()
     out: set[int] = set()
     bad = False
-    for n, line in enumerate(code.split("\n"), 1):
+    lines = code.split("\n")
+    for n, line in enumerate(lines, 1):
         if _is_comment(line):
             if _marked(BAD_MARK_RE, _BAD_KEYS, line):
                 bad = True
-            elif bad and (_marked(GOOD_MARK_RE, _GOOD_KEYS, line) or not code.split("\n")[n - 2].strip()):
+            elif bad and (_marked(GOOD_MARK_RE, _GOOD_KEYS, line) or not lines[n - 2].strip()):
                 bad = False
         if bad:
             out.add(n)
@@ -1242,6 +1243,39 @@ class _NodeChecker:
 
 
 _NODES = [_NodeChecker()]
+
+
+def close_node() -> None:
+    """End this process's Node checker, if it started one. A pool worker calls it as it exits:
+    workers leave through os._exit, which skips atexit, and Node would outlive the run."""
+    _NODES[0].close()
+
+
+# A fence's info string, to see which languages a set of files holds before checking them.
+_FENCE_LANG = re.compile(rb"^[ \t]{0,3}(?:`{3,}|~{3,})[ \t]*\{?\.?([\w+#-]+)", re.M)
+
+
+def languages_in(data: bytes) -> set[str]:
+    """Canonical names of the languages of the fenced blocks in raw Markdown bytes."""
+    out = set()
+    for m in _FENCE_LANG.finditer(data):
+        low = m.group(1).decode("ascii", "ignore").lower()
+        out.add(LANG_ALIASES.get(low, low))
+    return out
+
+
+def preload(langs: set[str]) -> None:
+    """Import the parsers for these languages now. Called before a pool forks, so workers
+    share one import instead of each importing on first use; languages the documents do not
+    contain are never imported (graphql alone costs a quarter of a second)."""
+    if "sql" in langs:
+        from pglast import parser  # noqa: F401
+
+        for d in SQL_DIALECTS:
+            if d != "postgres":
+                _sql_dialect(d)
+    if "graphql" in langs:
+        import graphql  # noqa: F401
 
 
 def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, str]], str | None, bool]] | None:
