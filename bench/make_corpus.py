@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Generate a deterministic corpus of POC-like Markdown documents for the `check` benchmark.
+"""Generate a deterministic corpus that looks like a real documentation site, for the `check` benchmark.
 
-The corpus imitates a large tutorial site: ~1,100 documents of 500–1,500 lines (~20 MB), mostly
-in the tutorial style, about 10% in the engagement style, and a few with deliberate problems
-(a missing section, mojibake, a placeholder, a broken JSON or Python block) so the checker has
-real work to do. All text comes from the word lists below; the same seed always gives the same
-bytes.
+About 1,100 documents (~21 MB) in the shapes such a site holds: tutorials (most of it),
+engagement pages (keycap titles, money-hook headings), articles, concept pages, interview Q&A
+with numbered questions, system-design problems, short POCs and index (landing) pages; mostly
+500–1,500 lines with a few very long ones (2,000+ lines). Code blocks are mostly whole programs,
+but also what real pages hold: fragments (JSON bodies in javascript fences, pseudo-HTTP,
+function-body excerpts, `...` elisions), tool output pasted in sql/bash fences (EXPLAIN plans,
+psql tables, `$ cmd` and its output), command templates with [optional] parts, MySQL/SQLite DDL
+in plain `sql` fences and a few GraphQL schemas. A few documents carry deliberate problems
+(a missing section, cp1252 / Mac Roman mojibake, a placeholder, a broken JSON or Python block).
+All text comes from the word lists below; the same seed always gives the same bytes.
 
     python bench/make_corpus.py                      # bench/corpus/, 1,100 docs, seed 2
     python bench/make_corpus.py --out /tmp/c --docs 50 --seed 7
@@ -27,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "corpus"
 MANIFEST = ".corpus.json"
 # Bump when the generator's output changes, so a stale corpus is rebuilt by the benchmark.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 
 # ---------------------------------------------------------------------------------------------
 # Word lists (written for this generator)
@@ -304,6 +309,263 @@ def metrics_table(c: Ctx, rows: int) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Fragments, output and dialects: what real pages put in code fences besides whole programs.
+
+def js_json_body(c: Ctx, n_lines: int) -> list[str]:
+    """A request or response body shown in a javascript fence (an object literal on its own)."""
+    return json_code(c, n_lines)
+
+
+def pseudo_http(c: Ctx, n_lines: int) -> list[str]:
+    r = c.rng
+    noun = r.choice(NOUNS)
+    out = [f"{r.choice(['GET', 'POST', 'PUT', 'DELETE'])} /api/v{r.randint(1, 3)}/{noun}s/{r.randint(1, 9999)} HTTP/1.1",
+           "Host: api.example.com", "Content-Type: application/json", f"Idempotency-Key: {r.getrandbits(64):016x}", ""]
+    body = json_code(c, max(3, n_lines - len(out) - 4))
+    out += body + ["", f"HTTP/1.1 {r.choice(['200 OK', '201 Created', '409 Conflict', '429 Too Many Requests'])}",
+                   f"Retry-After: {r.randint(1, 30)}"]
+    return out
+
+
+def js_excerpt(c: Ctx, n_lines: int) -> list[str]:
+    """Lines cut from inside a function: a bare `return`, an `await` at top level, `...` elisions."""
+    r = c.rng
+    body = js_code(c, max(8, n_lines))
+    inner = [ln[2:] for ln in body if ln.startswith("  ")]
+    out = ["// inside the request handler", "..."]
+    for ln in inner[: max(4, n_lines - 4)]:
+        out.append(ln)
+        if r.random() < 0.08:
+            out.append("  // ... validation omitted ...")
+    out += ["return res.json({ ok: true });", "..."]
+    return out
+
+
+def py_excerpt(c: Ctx, n_lines: int) -> list[str]:
+    r = c.rng
+    body = py_code(c, max(8, n_lines))
+    inner = [ln[4:] for ln in body if ln.startswith("    ")]
+    return ["# ...", *inner[: max(3, n_lines - 3)], "return picked  # rest unchanged", "..."][: max(4, n_lines)] if r.random() < 0.5 else \
+        ["class Worker:", "    ...", "", *[f"    {ln}" for ln in body[4: max(6, n_lines)]]]
+
+
+def explain_plan(c: Ctx, n_lines: int) -> list[str]:
+    """EXPLAIN ANALYZE output pasted into an sql fence."""
+    r = c.rng
+    noun = r.choice(NOUNS)
+    out = [f"EXPLAIN ANALYZE SELECT * FROM {noun}s WHERE {noun}_id = {r.randint(1, 9999)};", "",
+           "                                   QUERY PLAN",
+           "-" * 78]
+    depth = 0
+    while len(out) < n_lines - 2:
+        node = r.choice(["Seq Scan", "Index Scan using idx_" + noun, "Bitmap Heap Scan", "Hash Join", "Nested Loop", "Sort", "Gather"])
+        cost = r.randint(0, 9000)
+        out.append(f"{'  ' * depth}{'->  ' if depth else ''}{node} on {noun}s  (cost=0.{r.randint(10, 99)}..{cost}.{r.randint(10, 99)} "
+                   f"rows={r.randint(1, 99999)} width={r.randint(8, 200)}) (actual time=0.0{r.randint(10, 99)}..{r.randint(1, 900)}.{r.randint(100, 999)} rows={r.randint(1, 9999)} loops=1)")
+        if r.random() < 0.5:
+            out.append(f"{'  ' * (depth + 2)}Filter: ({r.choice(ADJS)} = true)")
+        depth = min(depth + 1, 5) if r.random() < 0.6 else max(0, depth - 1)
+    out += [f"Planning Time: 0.{r.randint(100, 999)} ms", f"Execution Time: {r.randint(1, 4000)}.{r.randint(100, 999)} ms"]
+    return out
+
+
+def psql_table(c: Ctx, n_lines: int) -> list[str]:
+    """psql's aligned output, often pasted into an sql fence after the query."""
+    r = c.rng
+    noun = r.choice(NOUNS)
+    out = [f"{noun}_db=# SELECT id, status, {r.choice(ADJS)}_count FROM {noun}s LIMIT {max(1, n_lines - 6)};",
+           "  id  |  status  | count", "------+----------+-------"]
+    for _ in range(max(1, n_lines - 5)):
+        out.append(f" {r.randint(1, 9999):>4} | {r.choice(ADJS):<8} | {r.randint(0, 99999):>5}")
+    out += [f"({max(1, n_lines - 5)} rows)", ""]
+    return out
+
+
+def shell_session(c: Ctx, n_lines: int) -> list[str]:
+    """`$ command` lines followed by what they print, in a bash fence."""
+    r = c.rng
+    out: list[str] = []
+    while len(out) < n_lines:
+        cmd = r.choice(["curl -s localhost:3000/health", "docker ps", "npm test", f"redis-cli INFO {r.choice(['memory', 'stats'])}",
+                        "node benchmark.js", f"ab -n {r.randint(100, 9000)} -c 50 http://localhost:3000/"])
+        out.append(f"$ {cmd}")
+        for _ in range(r.randint(1, 6)):
+            out.append(r.choice([
+                f"{r.choice(NOUNS)}_total:{r.randint(0, 99999)}",
+                f"Requests per second:    {r.randint(100, 20000)}.{r.randint(10, 99)} [#/sec] (mean)",
+                f"  ✓ {r.choice(VERBS)}s the {r.choice(NOUNS)} ({r.randint(1, 400)} ms)",
+                f"CONTAINER ID   IMAGE   STATUS   {r.choice(['Up 3 minutes', 'Up 2 hours', 'Exited (0)'])}",
+                '{"status":"ok","uptime":' + str(r.randint(1, 99999)) + "}",
+            ]))
+    return out
+
+
+def template_cmd(c: Ctx, n_lines: int) -> list[str]:
+    """A command template with [optional] parts and <placeholders>, not a runnable script."""
+    r = c.rng
+    return [r.choice([
+        "docker run [--rm] [-d] -p <HOST_PORT>:<PORT> [-e KEY=VALUE ...] <image>[:tag]",
+        "pg_dump [-h host] [-p port] -U <user> [--schema-only] <database> > dump.sql",
+        "redis-cli [-h host] [-p port] [-a password] <command> [args ...]",
+        "kafka-topics.sh --create --topic <name> [--partitions N] [--replication-factor R]",
+        "SELECT [DISTINCT] <columns> FROM <table> [WHERE <condition>] [ORDER BY <col> [ASC|DESC]] [LIMIT n];",
+        "curl -X <METHOD> [-H 'Header: value' ...] [-d '<body>'] <url>",
+    ]) for _ in range(max(1, min(n_lines, 6)))]
+
+
+def mysql_ddl(c: Ctx, n_lines: int) -> list[str]:
+    """MySQL or SQLite DDL in a plain `sql` fence (the checker must not judge it as PostgreSQL)."""
+    r = c.rng
+    out: list[str] = []
+    mysql = r.random() < 0.6
+    while len(out) < n_lines:
+        noun = r.choice(NOUNS)
+        if mysql:
+            out += [f"CREATE TABLE `{noun}s_{r.randint(1, 99)}` (",
+                    "  `id` INT UNSIGNED NOT NULL AUTO_INCREMENT,",
+                    f"  `{r.choice(ADJS)}_{noun}` VARCHAR({r.choice([64, 128, 255])}) NOT NULL,",
+                    "  `payload` JSON,",
+                    "  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,",
+                    "  PRIMARY KEY (`id`),", f"  KEY `idx_{noun}` (`{r.choice(ADJS)}_{noun}`)",
+                    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;", ""]
+        else:
+            out += [f"CREATE TABLE IF NOT EXISTS {noun}s (", "  id INTEGER PRIMARY KEY AUTOINCREMENT,",
+                    f"  {r.choice(ADJS)} TEXT NOT NULL,", "  ts DATETIME DEFAULT (datetime('now'))", ") STRICT;",
+                    f"PRAGMA journal_mode = WAL;", ""]
+    return out
+
+
+def graphql_code(c: Ctx, n_lines: int) -> list[str]:
+    r = c.rng
+    noun = r.choice(NOUNS)
+    out = [f"type {noun.capitalize()} {{", "  id: ID!"]
+    for _ in range(max(1, n_lines - 8)):
+        out.append(f"  {r.choice(ADJS)}{r.choice(NOUNS).capitalize()}: {r.choice(['Int', 'String', 'Boolean', 'Float'])}")
+    out += ["}", "", "type Query {", f"  {noun}(id: ID!): {noun.capitalize()}", "}"]
+    return list(dict.fromkeys(out[:2])) + out[2:]
+
+
+FRAGMENTS = {
+    "javascript": [js_json_body, js_excerpt, pseudo_http],
+    "python": [py_excerpt],
+    "sql": [explain_plan, psql_table, mysql_ddl, template_cmd],
+    "bash": [shell_session, template_cmd],
+    "http": [pseudo_http],
+    "text": [explain_plan, shell_session],
+}
+
+
+def any_block(c: Ctx, size: int, fragment_share: float = 0.2) -> list[str]:
+    """A fenced block: usually a whole program, sometimes a fragment, output, template or dialect."""
+    r = c.rng
+    if r.random() < fragment_share:
+        lang = r.choices(list(FRAGMENTS), weights=[6, 1, 3, 3, 1, 1])[0]
+        gen = r.choice(FRAGMENTS[lang])
+        return fence(lang, gen(c, min(size, 16 if gen is mysql_ddl else 40)))
+    if r.random() < 0.004:
+        return fence("graphql", graphql_code(c, min(size, 20)))
+    lang = r.choices(list(GENERATORS), weights=[6, 2, 3, 1, 2, 1])[0]
+    return fence(lang, GENERATORS[lang](c, size))
+
+
+def fill(c: Ctx, out: list[str], target: int, head: str, sub: str = "###") -> list[str]:
+    """Sub-sections of prose, lists, tables and code until `out` reaches `target` lines."""
+    r = c.rng
+    k = 1
+    while len(out) < target:
+        out += [f"{sub} {head.format(k=k, verb=r.choice(VERBS).capitalize(), noun=r.choice(NOUNS).capitalize())}", "", paragraph(c), ""]
+        roll = r.random()
+        if roll < 0.55:
+            out += [*any_block(c, max(6, min(target - len(out), r.randint(15, 90)))), ""]
+        elif roll < 0.75:
+            out += [*metrics_table(c, r.randint(3, 5)), ""]
+        else:
+            out += [*[f"- **{r.choice(ADJS).capitalize()} {r.choice(NOUNS)}s**: {sentence(c)}" for _ in range(r.randint(3, 6))], ""]
+        k += 1
+    return out
+
+
+def article_doc(c: Ctx, target: int) -> list[str]:
+    r = c.rng
+    out = [f"# {c.title}", "", f"> {sentence(c)}", "", "## Problem Statement", "", paragraph(c, 3), "",
+           "## Real-World Context", "", paragraph(c, 2), "", *company_table(c, 4), "",
+           "## Architecture", "", paragraph(c, 2), "",
+           "```mermaid", "flowchart TD", f"  A[Client] --> B[{c.tech}]", "  B --> C[(Store)]", "```", "",
+           "## Implementation", ""]
+    tail = ["## Trade-offs", "", *metrics_table(c, 3), "", "## Real Examples", "", paragraph(c, 2), "",
+            "## Common Pitfalls", "", *[f"{i}. {sentence(c)}" for i in range(1, 5)], "",
+            "## Key Takeaways", "", *[f"- {sentence(c)}" for _ in range(4)], ""]
+    out = fill(c, out, target - len(tail), "{verb} the {noun} Path")
+    return out + tail
+
+
+def concept_doc(c: Ctx, target: int) -> list[str]:
+    r = c.rng
+    out = [f"# {c.subject}: {r.choice(['The Concept', 'How It Really Works', 'A Mental Model'])}", "",
+           "## Quick Overview", "", paragraph(c, 2), "", "## The Problem Class", "", paragraph(c, 3), "",
+           "## Why the Obvious Solution Fails", "", *any_block(c, 14, 0.8), "", paragraph(c, 2), "",
+           "## Solution Landscape", ""]
+    out = fill(c, out, target - 12, "Approach {k}: {verb} {noun}s")
+    return out + ["## Production Failure Story", "", paragraph(c, 3), "", "## Key Takeaways", "",
+                  *[f"- {sentence(c)}" for _ in range(4)], ""]
+
+
+def interview_doc(c: Ctx, target: int) -> list[str]:
+    """Interview questions and answers: numbered questions as headings."""
+    r = c.rng
+    out = [f"# {c.tech} Interview Questions: {c.subject}", "", paragraph(c, 2), "",
+           "## Table of Contents", "", *[f"- [{t}](#{t.lower().replace(' ', '-')})" for t in ("Fundamentals", "Scaling", "Failure Modes")], ""]
+    q = 1
+    for part in ("Fundamentals", "Scaling", "Failure Modes"):
+        out += [f"## {part}", ""]
+        part_end = len(out) + (target - len(out)) // (4 - ["Fundamentals", "Scaling", "Failure Modes"].index(part))
+        while len(out) < part_end:
+            form = r.randrange(3)
+            noun = r.choice(NOUNS)
+            question = f"How would you {r.choice(VERBS)} a {r.choice(ADJS)} {noun} in {c.tech}?"
+            out += [[f"### Q{q}: {question}", f"### {q}. {question}", f"**Q{q}. {question}**"][form], "",
+                    f"**Answer:** {paragraph(c, 2)}", ""]
+            if r.random() < 0.5:
+                out += [*any_block(c, r.randint(6, 30), 0.5), ""]
+            if r.random() < 0.3:
+                out += ["**Follow-up:** " + sentence(c), ""]
+            q += 1
+    return out
+
+
+def system_design_doc(c: Ctx, target: int) -> list[str]:
+    r = c.rng
+    product = r.choice(["URL Shortener", "Chat Service", "News Feed", "Ride Matching", "Rate Limiter", "Payment Ledger", "Web Crawler"])
+    out = [f"# Design a {product}", "", "## Quick Overview", "", *table(["Aspect", "Choice"], [[a, r.choice(TECH)] for a in ("Storage", "Cache", "Queue")]), "",
+           "## Requirements", "", *[f"- {sentence(c)}" for _ in range(5)], "",
+           "## Capacity Estimation", "", "```text", f"Daily active users: {r.randint(1, 900)}M",
+           f"Writes/s = {r.randint(1, 90)}M / 86,400 ≈ {r.randint(100, 9000)}", f"Storage/yr ≈ {r.randint(1, 90)} TB", "```", "",
+           "## Data Model", "", *any_block(c, 20, 0.6), "", "## API Design", "", *fence("http", pseudo_http(c, 14)), "",
+           "## Component Deep Dive", ""]
+    out = fill(c, out, target - 14, "Component {k}: {noun} {verb}er")
+    return out + ["## Scale Bottlenecks", "", *[f"{i}. {sentence(c)}" for i in range(1, 5)], "",
+                  "## Interview Angle", "", paragraph(c, 2), ""]
+
+
+def short_poc_doc(c: Ctx, target: int) -> list[str]:
+    out = [f"# POC #{c.n}: {c.title}", "", "## What You'll Learn", "", *[f"- {sentence(c)}" for _ in range(3)], "",
+           "## Implementation", "", *fence("javascript", js_code(c, min(60, max(10, target - 30)))), "",
+           "## Run It", "", *fence("bash", shell_session(c, 8)), "",
+           "## Related POCs", "", *[f"- [POC #{c.rng.randint(1, 1100)}](../{c.rng.choice(CATEGORIES)}/)" for _ in range(3)], ""]
+    return out
+
+
+def index_doc(c: Ctx, category: str) -> list[str]:
+    """A landing page: a title, a line of prose and links, no sections to speak of."""
+    r = c.rng
+    out = [f"# {category.replace('-', ' ').title()}", "", paragraph(c, 1), ""]
+    for _ in range(r.randint(8, 40)):
+        s = r.choice(SUBJECTS)
+        out.append(f"- [{s}](./{s.lower().replace(' ', '-')}) — {sentence(c)}")
+    return out + [""]
+
+
+# ---------------------------------------------------------------------------------------------
 # Documents
 
 def tutorial_doc(c: Ctx, target_lines: int, problem: str | None) -> list[str]:
@@ -359,8 +621,9 @@ def tutorial_doc(c: Ctx, target_lines: int, problem: str | None) -> list[str]:
         lang = r.choices(list(GENERATORS), weights=[6, 2, 3, 1, 2, 1])[0]
         fname = r.choice(FILES_JS if lang == "javascript" else FILES_OTHER[lang])
         size = max(6, min(remaining - 8, r.randint(25, 140)))
+        block = fence(lang, GENERATORS[lang](c, size)) if r.random() < 0.9 else any_block(c, size, 1.0)
         steps += [f"### Step {step}: {r.choice(VERBS).capitalize()} the {r.choice(NOUNS).capitalize()} Layer (`{fname}`)", "",
-                  paragraph(c), "", *fence(lang, GENERATORS[lang](c, size)), ""]
+                  paragraph(c), "", *block, ""]
         if r.random() < 0.25:
             steps += [*metrics_table(c, r.randint(3, 5)), ""]
         step += 1
@@ -396,8 +659,9 @@ def engagement_doc(c: Ctx, target_lines: int) -> list[str]:
     while len(lines) + len(body_end) + 40 < target_lines or i <= 2:
         lang = r.choices(list(GENERATORS), weights=[5, 2, 3, 1, 1, 1])[0]
         size = max(6, min(target_lines - len(lines) - len(body_end) - 30, r.randint(25, 120)))
+        block = fence(lang, GENERATORS[lang](c, size)) if r.random() < 0.75 else any_block(c, size, 1.0)
         lines += [f"### **{i}. {r.choice(VERBS).capitalize()} {r.choice(NOUNS).capitalize()}s**", "", paragraph(c), "",
-                  *fence(lang, GENERATORS[lang](c, size)), ""]
+                  *block, ""]
         i += 1
     lines += [f"## 🏢 Real-World Example: {r.choice(COMPANIES)}'s {r.choice(NOUNS).capitalize()} Store", "", paragraph(c, 3), "",
               "## 🔥 Complete Docker POC", "", "### **docker-compose.yml**", "", *fence("yaml", yaml_code(c, 12)), "",
@@ -410,9 +674,10 @@ def inject_problem(c: Ctx, lines: list[str], problem: str) -> list[str]:
     r = c.rng
     if problem == "mojibake":
         # UTF-8 bytes read as cp1252 / mac_roman: the two forms the user's documents show.
+        codec = r.choice(["cp1252", "mac_roman"])
         for i, ln in enumerate(lines):
-            if "✅" in ln or "⭐" in ln:
-                lines[i] = ln.replace("✅", "✅".encode().decode("cp1252")).replace("⭐", "⭐".encode().decode("mac_roman"))
+            if not ln.isascii() and r.random() < 0.7:
+                lines[i] = "".join(_mangle(ch, codec) for ch in ln)
     elif problem == "placeholder":
         starts = [i for i, ln in enumerate(lines) if ln == "```javascript"]
         if starts:
@@ -423,7 +688,7 @@ def inject_problem(c: Ctx, lines: list[str], problem: str) -> list[str]:
         starts = [i for i, ln in enumerate(lines) if ln == f"```{lang}"]
         if not starts:
             # Make sure there is a block to break.
-            at = next(i for i, ln in enumerate(lines) if ln.startswith("### "))
+            at = next((i for i, ln in enumerate(lines) if ln.startswith("## ")), len(lines) - 1)
             lines[at + 1:at + 1] = ["", *fence(lang, GENERATORS[lang](c, 12))]
             starts = [at + 2]
         i = r.choice(starts) + 2
@@ -439,7 +704,19 @@ def inject_problem(c: Ctx, lines: list[str], problem: str) -> list[str]:
     return lines
 
 
+def _mangle(ch: str, codec: str) -> str:
+    if ch.isascii():
+        return ch
+    try:
+        return ch.encode("utf-8").decode(codec)
+    except UnicodeDecodeError:
+        return ch
+
+
 PROBLEMS = ["missing", "mojibake", "placeholder", "broken_json", "broken_python"]
+# Document shapes and their share of the site (the rest are tutorials).
+KINDS = [("engagement", 0.12), ("article", 0.09), ("concept", 0.07), ("interview", 0.07),
+         ("system-design", 0.06), ("short-poc", 0.06), ("index", 0.04)]
 
 
 def plan(n_docs: int, seed: int) -> list[dict]:
@@ -447,13 +724,26 @@ def plan(n_docs: int, seed: int) -> list[dict]:
     r = random.Random(seed)
     docs = []
     for n in range(1, n_docs + 1):
-        # Mostly 500–800 lines (the tutorial target) with a few long ones up to 1,500.
-        if r.random() < 0.04:
+        # Mostly 500–800 lines (the tutorial target), some long ones up to 1,500 and a few
+        # very long ones (2,000–3,200 lines, a whole course on one page).
+        roll = r.random()
+        if roll < 0.025:
+            lines = r.randint(2000, 3200)
+        elif roll < 0.07:
             lines = r.randint(1100, 1440)
         else:
             lines = 510 + int(r.betavariate(1.0, 10.0) * 1000)
-        kind = "engagement" if r.random() < 0.10 else "tutorial"
-        problem = r.choice(PROBLEMS) if r.random() < 0.04 else None
+        kind, acc, roll = "tutorial", 0.0, r.random()
+        for k, share in KINDS:
+            acc += share
+            if roll < acc:
+                kind = k
+                break
+        if kind in ("short-poc", "index"):
+            lines = r.randint(30, 160)
+        problem = r.choice(PROBLEMS) if r.random() < 0.05 else None
+        if problem == "missing" and kind != "tutorial":
+            problem = "mojibake"
         docs.append({"n": n, "lines": lines, "kind": kind, "problem": problem})
     return docs
 
@@ -464,14 +754,26 @@ def render(spec: dict, seed: int) -> tuple[str, str]:
     tech = r.choice(TECH)
     title = f"{subject} with {tech} {r.choice(SUFFIXES)}"
     c = Ctx(rng=r, n=spec["n"], title=title, tech=tech, subject=subject)
-    if spec["kind"] == "engagement":
+    category = CATEGORIES[spec["n"] % len(CATEGORIES)]
+    kind = spec["kind"]
+    if kind == "engagement":
         lines = engagement_doc(c, spec["lines"])
-    else:
+    elif kind == "tutorial":
         lines = tutorial_doc(c, spec["lines"], spec["problem"])
+    elif kind == "index":
+        lines = index_doc(c, category)
+    else:
+        lines = {"article": article_doc, "concept": concept_doc, "interview": interview_doc,
+                 "system-design": system_design_doc, "short-poc": short_poc_doc}[kind](c, spec["lines"])
     if spec["problem"] and spec["problem"] != "missing":
         lines = inject_problem(c, lines, spec["problem"])
     slug = f"{spec['n']:04d}-" + "-".join(w.lower().strip(".") for w in subject.split())
-    rel = f"practice-pocs/{CATEGORIES[spec['n'] % len(CATEGORIES)]}/{slug}.md"
+    folder = {"tutorial": "practice-pocs", "short-poc": "practice-pocs", "engagement": "practice-pocs",
+              "interview": "interview-prep", "system-design": "system-design", "concept": "concepts",
+              "article": "articles", "index": "practice-pocs"}[kind]
+    if kind == "index":
+        slug = f"part-{spec['n']:04d}/index"
+    rel = f"{folder}/{category}/{slug}.md"
     return rel, "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -536,11 +838,11 @@ def build(out: Path, n_docs: int, seed: int) -> dict:
     if out.exists() and any(out.iterdir()) and not manifest_path.exists():
         raise CorpusError(f"{out} is not empty and holds no {MANIFEST}; refusing to overwrite it. "
                           "Pick an empty directory with --out.")
-    for sub in ("practice-pocs",):
+    for sub in ("practice-pocs", "interview-prep", "system-design", "concepts", "articles"):
         shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     total_bytes = total_lines = 0
-    kinds = {"tutorial": 0, "engagement": 0}
+    kinds = {"tutorial": 0, **{k: 0 for k, _ in KINDS}}
     problems: dict[str, int] = {}
     for spec in plan(n_docs, seed):
         rel, text = render(spec, seed)
@@ -576,7 +878,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make_corpus: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {m['docs']} documents, {m['bytes'] / 1e6:.1f} MB, {m['lines']:,} lines to {args.out} "
-          f"in {time.perf_counter() - started:.1f} s (engagement: {m['kinds']['engagement']}, "
+          f"in {time.perf_counter() - started:.1f} s (shapes: {m['kinds']}, "
           f"with problems: {sum(m['problems'].values())} {m['problems']})")
     if args.validate:
         for lang, (ok, bad) in sorted(validate(args.out).items()):
