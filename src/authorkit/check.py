@@ -394,7 +394,9 @@ def check_paths(
         from authorkit.errors import Interrupted
 
         cache.save()
-        raise Interrupted(f"interrupted: {cached + len(fresh)} of {len(found.files)} files checked; their results are cached") from None
+        # Counted from the cache itself: Ctrl-C may land between a result's arrival and its entry.
+        kept = sum(1 for p, stamp in stamps.values() if cache.holds(p, stamp))
+        raise Interrupted(f"interrupted: {cached + kept} of {len(found.files)} files checked; their results are cached") from None
     results.extend(fresh)
     cache.save()
     results.sort(key=lambda r: r.path)
