@@ -139,7 +139,8 @@ def names() -> list[str]:
 
 
 def is_known(name: str) -> bool:
-    _load_entry_points()
+    if name not in _REGISTRY:
+        _load_entry_points()  # only then: scanning installed packages takes a moment
     return name in _REGISTRY
 
 
@@ -154,7 +155,8 @@ def price_list(name: str, model: str) -> Any:
 
 
 def get_provider(name: str, ws: "Workspace", model: str | None = None) -> Provider:
-    _load_entry_points()
+    if name not in _REGISTRY:
+        _load_entry_points()
     try:
         factory = _REGISTRY[name]
     except KeyError:
