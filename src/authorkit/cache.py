@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from authorkit.textio import atomic_write_text
-
 CACHE_FORMAT = 1
 
 
@@ -47,6 +45,8 @@ def guides_digest(dirs: list[Path]) -> str:
 
 def file_hash(path: Path) -> str:
     """Same digest as textio.content_hash of the file's bytes (SHA-256, read in pieces)."""
+    # Imported here: a warm run whose files are all unchanged never hashes or writes, and
+    # textio (the decoding and mojibake tables) is not worth loading for it.
     from authorkit.textio import file_sha256
 
     return file_sha256(path)
@@ -118,6 +118,12 @@ class CheckCache:
         self.entries[str(path)] = {**stamp, "result": result}
         self.dirty = True
 
+    def holds(self, path: Path, stamp: dict[str, Any]) -> bool:
+        """Whether a result for `path` as stamped (same key, size and mtime) is stored."""
+        e = self.entries.get(str(path))
+        return bool(self.enabled and stamp and e and e.get("key") == stamp.get("key")
+                    and e.get("size") == stamp.get("size") and e.get("mtime") == stamp.get("mtime"))
+
     def save(self) -> None:
         if not (self.enabled and self.dirty):
             return
@@ -126,6 +132,8 @@ class CheckCache:
             gi = self.path.parent / ".gitignore"
             if not gi.exists():
                 gi.write_text("*\n", encoding="utf-8")
+            from authorkit.textio import atomic_write_text
+
             atomic_write_text(self.path, json.dumps({"format": CACHE_FORMAT, "entries": self.entries}, separators=(",", ":")))
         except OSError:
             pass  # a read-only tree still gets its results, just not cached

@@ -22,8 +22,11 @@ def main() -> None:
     if args and args[-1] in _HELP and len(args) <= 3 and all(a.replace("-", "").isalnum() for a in args):
         _help(args)
         return
-    from authorkit.cli import main as run
-
+    try:
+        from authorkit.cli import main as run
+    except KeyboardInterrupt:  # Ctrl-C while the command-line layer is still loading
+        sys.stderr.write("authorkit: interrupted before anything was done\n")
+        sys.exit(130)
     run()
 
 
