@@ -110,9 +110,10 @@ class CallRunner:
     def _attempted(self, a: Attempt, usd: float | None) -> None:
         self.on_event("attempt", document=a.document, label=a.label, attempt=a, cost=usd)
 
-    def call(self, document: str, request: Request, failed: threading.Event) -> str:
+    def call(self, document: str, request: Request, failed: threading.Event, *, fail_document: bool = False) -> str:
         """Run one request; raises Cancelled when the run was interrupted, the document has
-        already failed or its deadline passed, before anything is sent."""
+        already failed or its deadline passed, before anything is sent. `fail_document`: an
+        error of this call fails the document (set before the next call may start)."""
 
         def stopped() -> bool:
             return self.cancel.is_set() or failed.is_set() or self.past_deadline(document)
@@ -163,7 +164,7 @@ class CallRunner:
             try:
                 completion = self.provider.run(request, hooks)
             except BaseException as exc:
-                if isinstance(exc, Fatal):
+                if isinstance(exc, Fatal) or (fail_document and not isinstance(exc, Cancelled)):
                     failed.set()  # nothing else for this document can succeed
                 self.on_event("call_failed", document=document, label=request.label,
                               error=getattr(exc, "message", None) or type(exc).__name__, cancelled=isinstance(exc, Cancelled))

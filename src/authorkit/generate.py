@@ -585,6 +585,7 @@ class Generator:
         self.record = record and ws is not None
         self.cancel = self.runner.cancel if self.runner is not None else threading.Event()
         self._unit_errors: dict[tuple[str, str], str] = {}
+        self._last_try = threading.local()
         self.shape = reference_shape(guide, reference)
         self.system = [Block(prompts.render(ws, "system.j2", guide=guide, rules=guide.section_rules), cache=True)]
 
@@ -616,7 +617,9 @@ class Generator:
         """Stream one request (see calls.CallRunner: limits, warming, deadlines, records)."""
         if self.runner is None:
             raise ProviderError("this generator only renders prompts (no provider)")
-        return self.runner.call(job.document, request, job.failed)
+        # On a unit's last try, a failure fails the document before the call's slot is freed,
+        # so no other call of the document starts in between.
+        return self.runner.call(job.document, request, job.failed, fail_document=getattr(self._last_try, "on", False))
 
     # -- the whole flow ----------------------------------------------------------------------
 
@@ -753,7 +756,9 @@ class Generator:
             return
 
         def one(u: Unit) -> None:
+            rule = _rule(self.guide, u.rule_id)
             for attempt in (1, 2):
+                self._last_try.on = attempt == 2 and (rule is None or rule.required) and not u.text.strip()
                 try:
                     fn(u)
                     self._unit_errors.pop((job.document, u.key), None)
