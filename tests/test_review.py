@@ -180,7 +180,7 @@ def test_a_rewritten_file_is_rewritten_not_dropped(pool) -> None:
     server = next(c for c in pool.code if c.old is not None)
     assert server.kind == "rewritten", kinds
     assert 0 < server.coverage < 0.8
-    assert "rewritten (" in render_text(pool) and "dropped" not in render_text(pool).split("facts:")[0]
+    assert "% kept) → L" in render_text(pool) and "dropped" not in render_text(pool).split("facts:")[0]
 
 
 def test_review_check_verdict_is_the_check_verdict(guides) -> None:

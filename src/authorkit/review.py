@@ -590,6 +590,8 @@ def _code_line(ch: CodeChange) -> str:
     }[ch.kind]
     if ch.kind == "kept":
         return f"kept     {src} → {_code_desc(ch.new)}"
+    if ch.kind == "rewritten":
+        return f"rewritten {src} ({int(ch.coverage * 100)}% kept) → {_code_desc(ch.new)} in {ch.new_where}"
     return f"{ch.kind:<8} {src} → {tail} {_code_desc(ch.new)} in {ch.new_where}"
 
 

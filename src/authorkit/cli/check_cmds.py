@@ -169,8 +169,9 @@ def _explain(ws, paths: list[str], fmt: Format) -> None:
         return
     for item in report:
         print(f"{item['path']}  (configured: {item['configured_style']})")
+        w = max(12, *(len(s["style"]) for s in item["scores"]))
         for s in item["scores"]:
-            print(f"  {s['style']:<12} score {s['score']:.2f}   matched {len(s['matched'])}, missing {len(s['missing'])}, forbidden {len(s['forbidden'])}")
+            print(f"  {s['style']:<{w}} score {s['score']:.2f}   matched {len(s['matched'])}, missing {len(s['missing'])}, forbidden {len(s['forbidden'])}")
         best = item["scores"][0]
         print(f"\n  best: {best['style']}")
         for m in best["matched"]:
