@@ -159,12 +159,16 @@ class Workspace:
         self._rel_cache: dict[str, str] = {}
 
     def shown(self, path: Path | str) -> str:
-        """A path as output shows it: relative to the current directory, as git prints paths
-        (records and caches keep `rel`, which does not depend on where a command ran)."""
+        """A path as output shows it: relative to the current directory when that is inside the
+        workspace, as git prints paths; workspace-relative from anywhere else (`--config`).
+        Records and caches keep `rel`, which does not depend on where a command ran."""
         p = Path(path)
         full = p if p.is_absolute() else self.root / p
         try:
-            return os.path.relpath(full, Path.cwd())
+            cwd = Path.cwd()
+            if cwd != self.root and self.root not in cwd.parents:
+                return self.rel(full)
+            return os.path.relpath(full, cwd)
         except (OSError, ValueError):
             return self.rel(path)
 

@@ -291,13 +291,13 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
     if dry_run:
         out(f"would draft {item.label} ({item.where}) with the {provider} provider")
         if text:
-            out(f"would write {rel} ({line_count(text)} lines, {guide.name} style, {errors} check errors)")
+            out(f"would write {ws.shown(rel)} ({line_count(text)} lines, {guide.name} style, {errors} check errors)")
         else:
-            out(f"would write {rel} ({guide.name} style) once it passes `check`")
+            out(f"would write {ws.shown(rel)} ({guide.name} style) once it passes `check`")
         if insertion is not None and insertion.changed:
-            out(f"would add to {result.nav_rel}:{insertion.line}: {insertion.entry}")
+            out(f"would add to {ws.shown(result.nav_rel)}:{insertion.line}: {insertion.entry}")
         elif insertion is not None:
-            out(f"{result.nav_rel}: unchanged ({insertion.reason})")
+            out(f"{ws.shown(result.nav_rel)}: unchanged ({insertion.reason})")
         return result
 
     if errors and provider != "scaffold":
@@ -307,9 +307,9 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
         if keep_failed:
             atomic_write_text(failed, text)
             record_write(ws, failed, action="failed-draft", before=None, after=text, title=item.label, style=guide.name, errors=errors)
-            out(f"{errors} check errors remain after repair; kept the draft as {ws.rel(failed)} ({rel} untouched)")
+            out(f"{errors} check errors remain after repair; kept the draft as {ws.shown(failed)} ({ws.shown(rel)} untouched)")
         else:
-            out(f"{errors} check errors remain after repair; nothing was written (use --keep-failed to keep it as {ws.rel(failed)})")
+            out(f"{errors} check errors remain after repair; nothing was written (use --keep-failed to keep it as {ws.shown(failed)})")
         result.errors = errors
         result.path, result.rel = failed, ws.rel(failed)
         result.written = keep_failed
@@ -355,16 +355,16 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
             record_write(ws, nav_path, action="navigation", before=nav.text, after=insertion.text,  # type: ignore[union-attr,arg-type]
                          title=f"navigation: {slug}")
 
-    out(f"{'replaced' if before is not None else 'wrote'} {rel} ({line_count(text)} lines, {guide.name} style) "
+    out(f"{'replaced' if before is not None else 'wrote'} {ws.shown(rel)} ({line_count(text)} lines, {guide.name} style) "
         f"for {item.label}")
     if nav_written:
         where = f" in group “{insertion.group}”" if insertion.group else ""  # type: ignore[union-attr]
-        out(f"added {insertion.entry} to {result.nav_rel}:{insertion.line}{where}")  # type: ignore[union-attr]
+        out(f"added {insertion.entry} to {ws.shown(result.nav_rel)}:{insertion.line}{where}")  # type: ignore[union-attr]
     elif insertion is not None:
-        out(f"{result.nav_rel} already lists {slug}")
+        out(f"{ws.shown(result.nav_rel)} already lists {slug}")
     else:
         out("no navigation file for this folder; nothing else changed")
     if errors:
-        out(f"{errors} check errors remain (the scaffold's TODOs): run `authorkit check {rel}`"
+        out(f"{errors} check errors remain (the scaffold's TODOs): run `authorkit check {ws.shown(rel)}`"
             if provider == "scaffold" else f"{errors} check errors remain: run `authorkit check {rel}`")
     return result

@@ -98,7 +98,7 @@ def _convert_dry_run(ws, guide, sources, provider: str, model: Optional[str], co
         # A conversion writes about as much as its source, plus the outline.
         output += plan.get("output_tokens", 0) or (1500 + len(text) // 4)
         blocks = sum(len(s.code_blocks) for s in sections)
-        print(f"{ws.rel(path)}: {n} calls planned (1 outline + {n - 1} sections), "
+        print(f"{ws.shown(path)}: {n} calls planned (1 outline + {n - 1} sections), "
               f"{len(sections)} source sections, {blocks} code blocks, prefix ≈{plan['prefix_tokens']:,} tokens (cached), "
               f"outline task ≈{plan['outline_task_tokens']:,} tokens")
     est = estimate_run(prices, calls=calls, prefix_tokens=prefix // max(1, calls), task_tokens=task // max(1, calls),
@@ -153,7 +153,7 @@ def _convert_run(ws, guide, sources, prov, concurrency: Optional[int], keep_fail
         for f in (o.result.errors if o.result else []):
             print(f"  {f.path}:{f.line}: {f.rule}: {f.message}")
         for note in conv.describe_dropped(o):
-            print(f"  {ws.rel(o.path)}: {note}")
+            print(f"  {ws.shown(o.path)}: {note}")
     # Every attempt the server answered counts, failed documents and retried calls included.
     rec = gen.runner.recorder
     total, usd = Usage(), None
@@ -184,13 +184,13 @@ def _outcome_dict(ws, o) -> dict:
 def _outcome_line(ws, o) -> str:
     from authorkit.costs import format_usd
 
-    rel = ws.rel(o.path)
+    rel = ws.shown(o.path)
     if o.status == "error":
         return f"✗ {rel}: {o.message}"
     r = o.result
     cost = f", {r.calls} calls, {format_usd(r.cost_usd)}" if r else ""
     if o.status == "failed":
-        where = f"; kept as {ws.rel(o.written)}" if o.written else "; rerun with --keep-failed to keep the attempt"
+        where = f"; kept as {ws.shown(o.written)}" if o.written else "; rerun with --keep-failed to keep the attempt"
         return f"✗ {rel}: {o.message}{where}{cost}"
     extra = f", {len(o.dropped_code)} code block(s) dropped" if o.dropped_code else ""
     return f"✓ {rel}: converted, {o.lines_before} → {o.lines_after} lines, {r.rounds} repair round(s){extra}{cost}"

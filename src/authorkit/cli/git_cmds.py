@@ -218,7 +218,7 @@ def summarize_session(
     if stdout:
         sys.stdout.write(result.text)
         return
-    print(f"wrote {ws.rel(result.path)} ({len(result.text.splitlines())} lines)")
+    print(f"wrote {ws.shown(result.path)} ({len(result.text.splitlines())} lines)")
     if commit_:
         from authorkit import gitops
 

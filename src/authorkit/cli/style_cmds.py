@@ -52,7 +52,7 @@ def learn(
         print(res.text, end="")
     else:
         written = write_guide(ws, res, force=force)
-        print(f"wrote {ws.rel(written)}: {res.sections} sections ({res.required} required) from {len(exemplars)} exemplars")
+        print(f"wrote {ws.shown(written)}: {res.sections} sections ({res.required} required) from {len(exemplars)} exemplars")
     print(f"the {name} style passes {len(res.passes)}/{len(exemplars)} of its exemplars (structure, no code checks)")
     for ex, errs in sorted(res.failures.items()):
         print(f"  {ex}: {len(errs)} error(s), e.g. {errs[0]}")
