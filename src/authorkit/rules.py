@@ -603,7 +603,14 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         if n not in todo_lines:
             todo_lines.add(n)
             ctx.add("placeholder", "error", n, f"placeholder “{m.group(0)}”", "replace it with the real content")
-    moj_lines = sorted({n for n in {line_at(p) for p in sorted(suspect_positions(text))} if looks_mojibake(doc.lines[n - 1])})
+    moj_lines: list[int] = []
+    moj_human: list[int] = []
+    if any(looks_mojibake(doc.lines[n - 1]) for n in {line_at(p) for p in suspect_positions(text)}):
+        # Only a document that looks damaged pays for the repair itself, and `check` then
+        # reports exactly what `fix` would repair, and what it would leave for a human.
+        from authorkit.fix import mojibake_lines
+
+        moj_lines, moj_human = mojibake_lines(text)
     for m in (_YOUR.finditer(text) if "<" in text and _YOUR_QUICK.search(text) else ()):
         n = line_at(m.start())
         if n not in todo_lines and not mask[n - 1]:
@@ -640,6 +647,9 @@ def _check_text_rules(ctx: _Ctx, modes: dict[int, str]) -> None:
         first = moj_lines[0]
         more = f" (and {len(moj_lines) - 1} more line{'s' * (len(moj_lines) != 2)})" if len(moj_lines) > 1 else ""
         ctx.add("mojibake", "error", first, f"garbled characters from a wrong encoding{more}", "run `authorkit fix` on this file to repair them")
+    for n in moj_human:
+        ctx.add("mojibake", "warning", n, "a damaged character whose original cannot be told from its bytes",
+                "retype the symbol by hand (`authorkit fix` leaves this line as it is)")
 
 
 def _optional_elision(b: Any, line: str) -> bool:
