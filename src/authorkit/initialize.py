@@ -61,12 +61,12 @@ def _rel(root: Path, p: Path) -> str:
     return rel or "."
 
 
-def _numbered_nav_entries(path: Path) -> int:
+def _numbered_nav_entries(path: Path, root: Path) -> int:
     from authorkit.errors import NavigationError
     from authorkit.nav import read_nav
 
     try:
-        nav = read_nav(path)
+        nav = read_nav(path, root=root)  # a navigation file linked from outside the site is not read
     except NavigationError:
         return 0
     return sum(1 for e in nav.entries if e.number is not None)
@@ -96,7 +96,7 @@ def detect(root: Path) -> Layout:
                     continue
                 if _POC_TITLE.search(head):
                     titled += 1
-        keycaps = max((_numbered_nav_entries(d / m) for m in metas), default=0)
+        keycaps = max((_numbered_nav_entries(d / m, root) for m in metas), default=0)
         score = max(titled, keycaps)
         if score >= 2:
             why = f"{titled} pages titled `POC #N`" if titled >= keycaps else f"{keycaps} numbered entries in {metas[0]}"

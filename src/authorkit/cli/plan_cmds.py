@@ -114,7 +114,7 @@ def _show(ws: Any, the_plan: Any, kind: str, ref: str, fmt: PlanFormat) -> None:
     try:
         folder = ws.path(kind_dir(ws, item.kind))
         nav_path = nav_file_for(ws, folder)
-        nav = read_nav(nav_path, ws.rel(nav_path)) if nav_path else None
+        nav = read_nav(nav_path, ws.rel(nav_path), root=ws.root) if nav_path else None
         dest = ws.rel(destination(ws, item, nav)[0])
     except AuthorkitError as exc:
         dest = f"(unknown: {exc.message})"
