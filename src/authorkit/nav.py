@@ -439,7 +439,7 @@ _SMALL = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "th
 
 
 def _bare_title(title: str) -> str:
-    from authorkit.plan import _drop_parens  # `\s*\([^)]*\)` removed in one pass
+    from authorkit.plan_parse import _drop_parens  # `\s*\([^)]*\)` removed in one pass
 
     s = _drop_parens(title).strip()
     return s or title.strip()
