@@ -160,13 +160,13 @@ def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep
             rep.exit_code = max(rep.exit_code, 1)
             where = ""
             if keep_failed:
-                atomic_write_text(failed_path(path), text)
+                atomic_write_text(failed_path(path), text, root=ws.root)
                 where = f"; kept as {ws.rel(failed_path(path))}"
             rep.lines.append(f"✗ {rel}: {len(findings)} error(s) in the result; not written{where}")
             rep.lines += [f"  {f.path}:{f.line}: {f.rule}: {f.message}" for f in findings[:10]]
             record(ws, "batch_result", batch_id=info["batch_id"], custom_id=custom_id, path=rel, result="invalid", written=False)
             continue
-        atomic_write_text(path, text)
+        atomic_write_text(path, text, root=ws.root)
         record(ws, "write", path=rel, action="converted", title=None, lines_before=line_count(current), lines_after=line_count(text),
                sha_before=d["sha_before"] if len(d["sha_before"]) != 40 else _sha(current), sha_after=_sha(text), style=guide.name, errors=0, batch=info["batch_id"])
         record(ws, "batch_result", batch_id=info["batch_id"], custom_id=custom_id, path=rel, result="succeeded", written=True)

@@ -380,10 +380,10 @@ def _finish(ws: "Workspace", guide: "StyleGuide", path: Path, before: str, fut: 
         outcome.status = "failed"
         if keep_failed:
             outcome.written = failed_path(path)
-            atomic_write_text(outcome.written, result.text)
+            atomic_write_text(outcome.written, result.text, root=ws.root)
         outcome.message = f"{len(result.errors)} error(s) remain after {result.rounds} repair round(s); {path.name} left unchanged"
         return outcome
-    atomic_write_text(path, result.text)
+    atomic_write_text(path, result.text, root=ws.root)
     outcome.written = path
     return outcome
 

@@ -305,7 +305,7 @@ def draft(ws: Workspace, kind: str, ref: str, *, provider: str | None = None, mo
         # --keep-failed it is kept beside it for inspection, and navigation is left alone.
         failed = path.with_name(path.stem + ".failed" + path.suffix)
         if keep_failed:
-            atomic_write_text(failed, text)
+            atomic_write_text(failed, text, root=ws.root)
             record_write(ws, failed, action="failed-draft", before=None, after=text, title=item.label, style=guide.name, errors=errors)
             out(f"{errors} check errors remain after repair; kept the draft as {ws.shown(failed)} ({ws.shown(rel)} untouched)")
         else:

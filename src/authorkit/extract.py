@@ -429,7 +429,7 @@ def write_tree(res: ExtractResult, dest: Path, *, force: bool = False) -> list[P
     os.umask(umask)
     written = []
     for target, f in targets:
-        atomic_write_text(target, f.text)
+        atomic_write_text(target, f.text, root=dest)
         # Temporary files are created private; extracted files get the usual modes.
         os.chmod(target, (0o777 if f.executable else 0o666) & ~umask)
         written.append(target)

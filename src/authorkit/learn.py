@@ -766,5 +766,5 @@ def write_guide(ws: Any, result: LearnResult, *, force: bool = False) -> Path:
     if path.exists() and not force:
         raise WriteRefused("a style guide of this name already exists", path=ws.rel(path),
                            hint="choose another --name, or add --force to replace it (your edits to it would be lost)")
-    atomic_write_text(path, result.text)
+    atomic_write_text(path, result.text, root=ws.root)
     return path

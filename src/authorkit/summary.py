@@ -579,7 +579,7 @@ def summarize(
     if write:
         from authorkit.textio import atomic_write_text  # noqa: PLC0415
 
-        atomic_write_text(path, text)
+        atomic_write_text(path, text, root=ws.root)
         if not any(e.get("event") == "summary" for e in session.events()):
             session.append("summary", path=ws.rel(path))
     return SummaryResult(path, text, ctx, rejected)
