@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from authorkit.config import Workspace
+from authorkit.textio import read_document
 
 SUBJECT_MAX = 71  # "under 72 characters"
 COMMIT_TEMPLATE = "commit_message.j2"
@@ -21,7 +22,7 @@ _ACTION_VERB = {"drafted": "Draft", "converted": "Convert", "fixed": "Fix", "upd
 
 def render_template(ws: Workspace, name: str, context: dict[str, Any]) -> str:
     """Render `name` from the workspace's prompts/ (if it has one) or the built-in prompts."""
-    from authorkit.prompts import render
+    from authorkit.prompts import render  # lazy: jinja2 costs ~35 ms (-X importtime); `fix` imports gitops without composing a message
 
     return render(ws, name, strip=False, **context)
 
@@ -191,10 +192,11 @@ def _check_errors(ws: Workspace, abs_path: Path) -> tuple[int | None, str]:
     """Check errors of a file authorkit did not write (given explicitly), when possible: the
     same guide, overrides and code-check setting as `authorkit check`."""
     try:
+        # lazy: the checker (rules, matching, mistune) costs ~250 ms to import (-X importtime) and only a
+        # file authorkit did not write needs it; `fix` imports gitops for its uncommitted-file check
         from authorkit.check import guide_for  # noqa: PLC0415
         from authorkit.document import parse  # noqa: PLC0415
         from authorkit.rules import check_text  # noqa: PLC0415
-        from authorkit.textio import read_document  # noqa: PLC0415
 
         if abs_path.suffix.lower() not in (".md", ".mdx") or ws.is_excluded(abs_path):
             return None, ""

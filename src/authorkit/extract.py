@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import yaml
+
 from authorkit.codecheck import (
     NOT_CODE,
     block_language,
@@ -466,8 +468,6 @@ def _exists(dest: Path, res: ExtractResult, rel: str) -> bool:
 
 
 def cross_file_issues(res: ExtractResult, dest: Path) -> list[Issue]:
-    import yaml
-
     issues: list[Issue] = []
     compose_ports: dict[int, str] = {}
     for name, f in res.files.items():

@@ -44,9 +44,10 @@ from authorkit.commit_message import (  # noqa: F401  (re-exported: callers impo
 from authorkit.config import Workspace
 from authorkit.errors import GitError
 from authorkit.session import Session, WriteSummary, file_sha256, summarize_writes
+from authorkit.textio import decode_document, sha256_bytes, sha256_text
 
 if TYPE_CHECKING:  # gitpython is imported lazily: `authorkit --help` must stay fast
-    import git
+    import git  # lazy: ~150 ms to import (-X importtime); `session start` reaches gitops without a repository
 
 _IN_PROGRESS = {
     "MERGE_HEAD": "a merge",
@@ -61,7 +62,7 @@ _IN_PROGRESS = {
 
 
 def open_repo(ws: Workspace) -> "git.Repo":
-    import git
+    import git  # lazy: ~150 ms to import (-X importtime); `session start` reaches gitops without a repository
 
     try:
         repo = git.Repo(ws.root, search_parent_directories=True)
@@ -201,7 +202,7 @@ def uncommitted(paths: list[Path]) -> dict[Path, str]:
     compare with). One `git status` per repository (in chunks), not one per file.
 
     The one answer to "does this file hold uncommitted work?" for every writer."""
-    import git
+    import git  # lazy: ~150 ms to import (-X importtime); `session start` reaches gitops without a repository
 
     by_repo: dict[str, tuple["git.Repo", list[Path]]] = {}
     out: dict[Path, str] = {}
@@ -442,8 +443,6 @@ def _carries_unrecorded_edits(chain: list[dict[str, Any]], old: bytes | None) ->
     last version HEAD is known to hold (where a write started, or what one wrote), every write
     must start from what the one before it wrote. A writer that did not hash the previous text
     cannot be checked and is trusted."""
-    from authorkit.textio import decode_document, sha256_bytes, sha256_text
-
     if old is None:
         head_hashes: set[str | None] = {None}
     else:
@@ -506,7 +505,7 @@ def _staged_paths(repo: "git.Repo", exclude: set[str]) -> list[str]:
 
 
 def _refuse_ignored(repo: "git.Repo", paths: list[str]) -> None:
-    import git
+    import git  # lazy: ~150 ms to import (-X importtime); `session start` reaches gitops without a repository
 
     if not paths:
         return
@@ -555,7 +554,7 @@ def execute_commit(ws: Workspace, session: Session, plan: CommitPlan) -> CommitR
     Either the commit holds exactly the plan's paths, the real index has only those entries
     changed and the session records it; or HEAD, the real index, the files and the record are
     as they were, and a GitError says why."""
-    import git
+    import git  # lazy: ~150 ms to import (-X importtime); `session start` reaches gitops without a repository
 
     repo = open_repo(ws)
     ensure_idle(repo)
@@ -644,7 +643,7 @@ _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 def _rewind(repo: "git.Repo", new_sha: str, before_sha: str | None, reason: str) -> None:
     """Move HEAD from `new_sha` back to `before_sha` only if it still points at `new_sha`."""
-    import git
+    import git  # lazy: ~150 ms to import (-X importtime); `session start` reaches gitops without a repository
 
     try:
         if before_sha is None:
@@ -766,7 +765,7 @@ def execute_undo(ws: Workspace, session: Session, plan: UndoPlan) -> None:
 
     The real index is locked first, so a lock held by another git refuses before HEAD moves;
     if the index cannot be rewritten, HEAD is put back."""
-    import git
+    import git  # lazy: ~150 ms to import (-X importtime); `session start` reaches gitops without a repository
 
     repo = open_repo(ws)
     with IndexLock(repo) as lock:

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import signal
+import stat
 import threading
 import time
 import unicodedata
@@ -24,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from authorkit.errors import NavigationError
+from authorkit.errors import AuthorkitError, Interrupted, NavigationError, WriteRefused
+from authorkit.plan_parse import _drop_parens  # `\s*\([^)]*\)` removed in one pass
+from authorkit.textio import atomic_write_text
 
 KEYCAP_MARK = "\u20e3"
 VS16 = "\ufe0f"
@@ -439,8 +442,6 @@ _SMALL = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "th
 
 
 def _bare_title(title: str) -> str:
-    from authorkit.plan_parse import _drop_parens  # `\s*\([^)]*\)` removed in one pass
-
     s = _drop_parens(title).strip()
     return s or title.strip()
 
@@ -681,8 +682,6 @@ def _inside(path: Path, root: Path) -> bool:
 def real_nav_path(path: Path, root: Path | None, shown: str) -> Path:
     """The file behind `path` (a symlink is followed, never replaced), refused when it lies
     outside `root` or is not a regular file."""
-    import stat
-
     real = Path(path).resolve()
     if root is not None and not _inside(real, Path(root).resolve()):
         raise NavigationError(f"the navigation file is a link to {real}, outside the workspace", path=shown,
@@ -704,8 +703,6 @@ def child_path(folder: Path, key: str, root: Path, suffix: str = "") -> Path:
     """`folder/<key><suffix>`, refused unless `key` is a plain name and the path stays inside
     `folder` and `root` once resolved (a navigation key such as `../../x`, `/etc/x` or `..`,
     or a symlink out of the workspace)."""
-    from authorkit.errors import WriteRefused
-
     name = key + suffix
     bad = (not key or "/" in key or "\\" in key or "\0" in key or key.strip(".") == ""
            or len(name.encode("utf-8", "surrogatepass")) > 255)
@@ -788,8 +785,6 @@ def locked(path: Path, shown: str | None = None, timeout: float = 30.0) -> Itera
 def write_nav(path: Path, text: str, *, root: Path | None = None, shown: str | None = None) -> None:
     """Replace the navigation file's text atomically. A symlink stays a symlink: its target is
     written (when inside `root`)."""
-    from authorkit.textio import atomic_write_text
-
     real = real_nav_path(Path(path), root, shown or str(path))
     try:
         atomic_write_text(real, text)
@@ -849,8 +844,6 @@ class Unit:
         self._done: list[tuple[Path, bytes | None, str]] = []  # (path, bytes before or None, shown)
 
     def write(self, path: Path, text: str, shown: str, *, root: Path | None = None, nav: bool = False) -> None:
-        from authorkit.textio import atomic_write_text
-
         # A symlinked page or navigation file stays a link: its target is written.
         real = real_nav_path(path, root, shown) if nav else Path(path).resolve()
         try:
@@ -880,8 +873,6 @@ class Unit:
 
     def abort(self, exc: BaseException, what: str) -> None:
         """Undo, then re-raise `exc` saying so; an interrupt or an OSError becomes a message."""
-        from authorkit.errors import AuthorkitError, Interrupted, WriteRefused
-
         done = self.undo()
         note = f"{done}; nothing was {what}" if done else f"nothing was {what}"
         if isinstance(exc, KeyboardInterrupt):

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from authorkit.check import check_paths
+from authorkit.discover import discover
+from authorkit.errors import NavigationError
+from authorkit.findings import Severity
+from authorkit.nav import read_nav, slugify
 from authorkit.plan_parse import (  # noqa: F401  (re-exported)
     GROUP_SEP,
     KIND_LABEL,
@@ -36,6 +41,7 @@ from authorkit.plan_parse import (  # noqa: F401  (re-exported)
     title_key,
     titles_agree,
 )
+from authorkit.textio import read_document
 
 # --- progress: planned items against the content that exists ---------------------------------
 
@@ -101,9 +107,6 @@ class GroupTotal:
 
 
 def scan_pages(ws: Any, exclude: Iterable[str] = ()) -> list[Page]:
-    from authorkit.discover import discover
-    from authorkit.textio import read_document
-
     skip = {str(ws.path(e)) for e in exclude}
     pages = []
     for path in discover(ws, None).files:
@@ -117,9 +120,6 @@ def scan_pages(ws: Any, exclude: Iterable[str] = ()) -> list[Page]:
 
 def _nav_pages(ws: Any) -> list[tuple[int | None, str | None, Path]]:
     """(number, label, page path) for every entry of the configured navigation files."""
-    from authorkit.errors import NavigationError
-    from authorkit.nav import read_nav
-
     out: list[tuple[int | None, str | None, Path]] = []
     for rel in ws.config.navigation.files:
         p = ws.path(rel)
@@ -144,12 +144,6 @@ def check_pages(ws: Any, pages: list[tuple[Path, str]]) -> dict[str, int | None]
     """Error count of each page (by workspace-relative path) under its style: the configured
     one, else the kind's default. Uses `check`'s cache and workers. The one place `plan`
     calls the checker."""
-    try:
-        from authorkit.check import check_paths
-    except ImportError:
-        return {}
-    from authorkit.findings import Severity
-
     batches: dict[str | None, list[str]] = {}
     for path, kind in pages:
         style = None if ws.style_for(path) != "auto" else (ws.config.draft.style if kind == "poc" else kind)
@@ -203,7 +197,7 @@ def titles_match(a: str, b: str) -> float:
     short, long_ = sorted((ka, kb), key=len)
     if long_.startswith(short + " ") and len(_core(short)) >= 3:
         return 0.9  # the same title with a subtitle added ("…: Choosing the Right Tool")
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz  # lazy: ~33 ms to import (-X importtime); listing a plan never compares titles
 
     r = fuzz.ratio(ka, kb) / 100.0
     return r if r >= 0.92 else 0.0
@@ -255,8 +249,6 @@ class PageIndex:
                     best = (s, p.rel, p, "nav")
         if best is not None:
             return best[2], best[3]
-        from authorkit.nav import slugify
-
         slug = slugify(item.title)
         for p in self.pages:
             if allowed(p) and (p.path.stem == slug or titles_match(slug.replace("-", " "), p.path.stem.replace("-", " ")) >= 0.95):

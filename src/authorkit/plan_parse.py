@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from authorkit.errors import PlanError
+from authorkit.fix import fix_mojibake
+from authorkit.textio import read_document
 
 KINDS = ("poc", "article", "problem")
 KIND_LABEL = {"poc": "POC", "article": "Article", "problem": "Problem"}
@@ -313,14 +315,6 @@ def kind_of(word: str) -> str | None:
 
 def repair(text: str) -> str:
     """Mojibake repair (the same as `authorkit fix`), keeping the line count."""
-    try:
-        from authorkit.fix import fix_mojibake
-    except ImportError:  # pragma: no cover - fix.py ships with the package
-        import ftfy
-
-        def fix_mojibake(t: str) -> str:
-            return ftfy.fix_text(t, uncurl_quotes=False, fix_line_breaks=False)
-
     fixed = fix_mojibake(text)
     if fixed.count("\n") == text.count("\n"):
         return fixed
@@ -780,8 +774,6 @@ def merge_plans(plans: Iterable[Plan]) -> Plan:
 
 
 def parse_plan_file(path: Path, display: str | None = None) -> Plan:
-    from authorkit.textio import read_document
-
     shown = display or str(path)
     res = read_document(path)
     if res.text is None:

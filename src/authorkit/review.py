@@ -9,12 +9,16 @@ their styles.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from authorkit.document import CodeBlock, Document, Section, parse
+from authorkit.check import check_text, detect_style
+from authorkit.document import CodeBlock, Document, Section, normalize_heading, parse
+from authorkit.matching import match_sections, rule_score
 from authorkit.styleguide import StyleGuide
 
 # --- sections --------------------------------------------------------------------------
@@ -65,8 +69,6 @@ def _infos(doc: Document, old_guide: StyleGuide | None, new_guide: StyleGuide | 
             if rule is not None and sec.start in by_line:
                 setattr(by_line[sec.start], attr, rule.id)
     if new_guide is not None:
-        from authorkit.matching import rule_score  # noqa: PLC0415
-
         for info in infos:
             for f in new_guide.forbidden:
                 if rule_score(info.norm, f, 1.01) > 0:
@@ -76,8 +78,6 @@ def _infos(doc: Document, old_guide: StyleGuide | None, new_guide: StyleGuide | 
 
 
 def _match(doc: Document, guide: StyleGuide) -> list[tuple[Section, Any]]:
-    from authorkit.matching import match_sections  # noqa: PLC0415
-
     out = []
     for m in match_sections(doc, guide):
         if isinstance(m, tuple):
@@ -152,8 +152,6 @@ def pair_sections(old: list[SectionInfo], new: list[SectionInfo]) -> list[Sectio
 
 def _lis(seq: list[int]) -> list[int]:
     """Indices of one longest strictly increasing subsequence."""
-    import bisect
-
     tails: list[int] = []
     tails_idx: list[int] = []
     prev = [-1] * len(seq)
@@ -214,8 +212,6 @@ def _where(doc: Document, line: int) -> str:
 
 
 def _plain(heading: str) -> str:
-    from authorkit.document import normalize_heading  # noqa: PLC0415
-
     s = re.sub(r"(\*\*|__|`)", "", heading)
     s = "".join(ch for ch in s if ch.isprintable() and not _is_emoji(ch)).strip()
     s = re.sub(r"\s+", " ", s)
@@ -223,8 +219,6 @@ def _plain(heading: str) -> str:
 
 
 def _is_emoji(ch: str) -> bool:
-    import unicodedata
-
     return ord(ch) > 0x2000 and unicodedata.category(ch) in ("So", "Sk", "Mn", "Cf", "Me") and ch not in "→–—›"
 
 
@@ -443,8 +437,6 @@ def _check(text: str, doc: Document, guide: StyleGuide | None, label: str, detec
     if guide is None:
         return CheckSummary("", detected, 0, 0, available=False, code_checks=code_checks)
     try:
-        from authorkit.check import check_text  # noqa: PLC0415
-
         findings = check_text(text, guide, label, code_checks=code_checks)
     except Exception:  # noqa: BLE001 - the review still stands without check results
         return CheckSummary(guide.name, detected, 0, 0, available=False)
@@ -500,8 +492,6 @@ def _resolve_style(doc: Document, style: str | None, guides: dict[str, StyleGuid
     if not guides:
         return None, False
     try:
-        from authorkit.check import detect_style  # noqa: PLC0415
-
         res = detect_style(doc, guides)
         name = res[0]
     except Exception:  # noqa: BLE001

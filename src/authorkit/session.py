@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from authorkit.config import Workspace
-from authorkit.textio import atomic_write_text, sha256_text
+from authorkit.textio import atomic_write_text, line_count, sha256_text
 from authorkit.textio import file_sha256 as _file_sha256
 
 CURRENT = "current"  # file in sessions/ naming the open session id
@@ -312,8 +312,6 @@ def file_sha256(path: Path) -> str | None:
 
 
 def _lines(text: str | None) -> int:
-    from authorkit.textio import line_count
-
     return line_count(text) if text else 0
 
 

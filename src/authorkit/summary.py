@@ -14,8 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from authorkit.commit_message import FileChange, default_subject, render_template
 from authorkit.config import Workspace
-from authorkit.session import Session, WriteSummary, summarize_writes
+from authorkit.gitops import commit_info, open_repo, repo_path
+from authorkit.session import Session, WriteSummary, read_events, summarize_writes
+from authorkit.textio import atomic_write_text
 
 SUMMARY_TEMPLATE = "session_summary.md.j2"
 STATUS_DONE, STATUS_PENDING, STATUS_FAILING = "✅", "⏳", "❌"
@@ -128,6 +131,7 @@ def plan_snapshot(ws: Workspace) -> dict[str, Any] | None:
     if not ws.config.plans.files:
         return None
     try:
+        # lazy: ~90 ms to import (-X importtime) and only a workspace with plans needs it
         from authorkit import plan as plan_mod  # noqa: PLC0415
 
         statuses = plan_mod.plan_status(ws, plan_mod.load_plan(ws))
@@ -355,8 +359,6 @@ def key_changes(ws: Workspace, item: Item, commits: list[CommitEntry]) -> list[s
 
 def _git_text(ws: Workspace, rel: str, rev: str) -> str | None:
     try:
-        from authorkit.gitops import open_repo, repo_path  # noqa: PLC0415
-
         repo = open_repo(ws)
         blob = repo.commit(rev).tree / repo_path(repo, ws.path(rel))
         return blob.data_stream.read().decode("utf-8")
@@ -365,6 +367,8 @@ def _git_text(ws: Workspace, rel: str, rev: str) -> str | None:
 
 
 def _describe_changes(ws: Workspace, old_text: str | None, new_text: str) -> list[str]:
+    # lazy: review, extract and the style guides (rules, mistune, codecheck, yaml) cost ~300 ms to
+    # import (-X importtime); `session start` imports this module for the plan snapshot only
     from authorkit.document import parse  # noqa: PLC0415
     from authorkit.extract import plan_extract  # noqa: PLC0415
     from authorkit.review import review_texts  # noqa: PLC0415
@@ -438,8 +442,6 @@ def _as_dict(i: Item) -> dict[str, Any]:
 def _derived_objective(items: list[Item]) -> str:
     if not items:
         return ""
-    from authorkit.gitops import FileChange, default_subject  # noqa: PLC0415
-
     return default_subject([FileChange(i.path, i.path, i.title, i.action, i.lines_before, i.lines_after, i.errors, i.style) for i in items])
 
 
@@ -448,8 +450,6 @@ def _commits(ws: Workspace, events: list[dict[str, Any]], use_git: bool) -> list
     raw = [e for e in events if e.get("event") == "commit" and e.get("sha")]
     info: dict[str, dict[str, Any]] = {}
     if use_git and raw:
-        from authorkit.gitops import commit_info  # noqa: PLC0415
-
         info = commit_info(ws, [str(e["sha"]) for e in raw])
     out = []
     for e in raw:
@@ -471,8 +471,6 @@ def _commits(ws: Workspace, events: list[dict[str, Any]], use_git: bool) -> list
 
 
 def render_summary(ws: Workspace, context: dict[str, Any]) -> str:
-    from authorkit.gitops import render_template  # noqa: PLC0415
-
     text = render_template(ws, SUMMARY_TEMPLATE, context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
     return text
@@ -494,8 +492,6 @@ def summary_path(ws: Workspace, session: Session, context: dict[str, Any]) -> Pa
 
 
 def _summary_paths_of_other_sessions(ws: Workspace, session: Session) -> set[str]:
-    from authorkit.session import read_events  # noqa: PLC0415
-
     out: set[str] = set()
     if ws.sessions_dir.is_dir():
         for p in ws.sessions_dir.glob("*.jsonl"):
@@ -577,8 +573,6 @@ def summarize(
             text = render_summary(ws, ctx)
     path = summary_path(ws, session, ctx)
     if write:
-        from authorkit.textio import atomic_write_text  # noqa: PLC0415
-
         atomic_write_text(path, text, root=ws.root)
         if not any(e.get("event") == "summary" for e in session.events()):
             session.append("summary", path=ws.rel(path))
