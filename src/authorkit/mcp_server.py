@@ -90,31 +90,24 @@ class Tools:
         `text` is what `authorkit plan show` prints."""
         import json
 
-        from authorkit.cli.plan_cmds import PlanFormat, _show
         from authorkit.draft import normalize_kind
         from authorkit.plan import load_plan
+        from authorkit.plan_report import item_report
 
         ws = self.ws()
         kind = normalize_kind(kind)
         if not ref or not str(ref).strip():
             raise UsageError("`ref` is empty", hint="give the item's number (61) or title words (\"cache aside\")")
-        the_plan = load_plan(ws)
-        out: dict[str, Any] = {}
-        for fmt in (PlanFormat.json, PlanFormat.text):
-            buf = io.StringIO()
-            with contextlib.redirect_stdout(buf):
-                _show(ws, the_plan, kind, str(ref), fmt)
-            if fmt is PlanFormat.json:
-                out = json.loads(buf.getvalue())
-            else:
-                out["text"] = buf.getvalue()
+        ctx, text = item_report(ws, load_plan(ws), kind, str(ref))
+        out: dict[str, Any] = json.loads(json.dumps(ctx, ensure_ascii=False))  # the same data `plan show --format json` prints
+        out["text"] = text
         return out
 
     def plan_progress(self, kind: str | None = None, group: str | None = None, pending_only: bool = True) -> dict[str, Any]:
         """Planned items against the pages that exist: per group how many are written and
         passing, and the items still pending (missing, or failing their style). `group`
         keeps groups whose name contains it (e.g. "Week 3"); `kind` is poc, article or problem."""
-        from authorkit.cli.plan_cmds import _in_group, _totals
+        from authorkit.plan_report import in_group as _in_group, totals as _totals
         from authorkit.draft import normalize_kind
         from authorkit.plan import group_totals, load_plan, plan_status
 

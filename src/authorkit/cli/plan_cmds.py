@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
@@ -103,69 +104,18 @@ def plan(
 
 
 def _show(ws: Any, the_plan: Any, kind: str, ref: str, fmt: PlanFormat) -> None:
-    from authorkit.draft import destination, find_item, kind_dir, nav_file_for
-    from authorkit.errors import AuthorkitError
-    from authorkit.nav import read_nav
-    from authorkit.plan import plan_status
+    from authorkit.plan_report import item_report  # the drafting stack: not for every command's start-up
 
-    item = find_item(the_plan, kind, ref)
-    ctx = the_plan.context(item)
-    status = next((s for s in plan_status(ws, _single(the_plan, item), check=True)), None)
-    try:
-        folder = ws.path(kind_dir(ws, item.kind))
-        nav_path = nav_file_for(ws, folder)
-        nav = read_nav(nav_path, ws.rel(nav_path), root=ws.root) if nav_path else None
-        dest = ws.rel(destination(ws, item, nav)[0])
-    except AuthorkitError as exc:
-        dest = f"(unknown: {exc.message})"
-    ctx["content"] = status.to_dict() if status else None
-    ctx["draft_path"] = status.path if status and status.path else dest
+    ctx, text = item_report(ws, the_plan, kind, ref)
     if fmt is PlanFormat.json:
         print(json.dumps(ctx, ensure_ascii=False, indent=2))
-        return
-    print(item.label)
-    print(f"  plan:      {ctx['plan']} ({item.where})")
-    for key in ("group", "theme", "tier", "series"):
-        if ctx.get(key):
-            print(f"  {key + ':':<10} {ctx[key]}")
-    if item.status:
-        print(f"  {'status:':<10} {item.status} (in the plan)")
-    for k, v in item.extra.items():
-        print(f"  {k}: {v}")
-    if status is not None:
-        print(f"  {'content:':<10} {_state_text(status)}" + (f" — {status.path} (by {status.found_by})" if status.path else ""))
-    if not (status and status.path):
-        print(f"  {'draft to:':<10} {dest}")
-    if ctx["siblings"]:
-        print("  siblings:")
-        for s in ctx["siblings"]:
-            print(f"    - {s}")
-    if ctx["related"]:
-        print("  related:")
-        for s in ctx["related"]:
-            print(f"    - {s}")
-    if ctx["criteria"]:
-        print(f"  the plan's success criteria for {item.kind}s:")
-        for c in ctx["criteria"]:
-            print(f"    - {c}")
-
-
-def _single(the_plan: Any, item: Any) -> Any:
-    from authorkit.plan import Plan
-
-    return Plan(items=[item], sources=the_plan.sources, titles=the_plan.titles)
-
-
-def _state_text(s: Any) -> str:
-    if s.state == "fails":
-        return f"fails ({s.errors} error{'s' * (s.errors != 1)})"
-    if s.state == "found":
-        return "found (not checked)"
-    return s.state
+    else:
+        sys.stdout.write(text)
 
 
 def _table(ws: Any, the_plan: Any, kind: str | None, pending: bool, group: str | None, fmt: PlanFormat, check: bool) -> None:
     from authorkit.plan import group_totals, plan_status, snapshot
+    from authorkit.plan_report import in_group, progress_markdown, progress_text, totals as count_totals
 
     statuses = plan_status(ws, the_plan, check=check)
     if ws.config_path is not None and not (kind or pending or group):
@@ -175,13 +125,13 @@ def _table(ws: Any, the_plan: Any, kind: str | None, pending: bool, group: str |
     shown = [s for s in statuses
              if (kind is None or s.item.kind == kind)
              and (not pending or s.state in ("missing", "fails"))
-             and _in_group(group, s.item.group_path)]
+             and in_group(group, s.item.group_path)]
     # Totals describe the filtered selection, but --pending would make every total 0%.
-    basis = [s for s in statuses if (kind is None or s.item.kind == kind) and _in_group(group, s.item.group_path)]
+    basis = [s for s in statuses if (kind is None or s.item.kind == kind) and in_group(group, s.item.group_path)]
     groups = group_totals(basis)
     shown_groups = {s.item.group_path or "(no group)" for s in shown}
     groups = [g for g in groups if g.group in shown_groups]
-    totals = _totals(basis)
+    totals = count_totals(basis)
     if fmt is PlanFormat.json:
         print(json.dumps({
             "plans": the_plan.sources,
@@ -193,96 +143,9 @@ def _table(ws: Any, the_plan: Any, kind: str | None, pending: bool, group: str |
         }, ensure_ascii=False, indent=2))
         return
     if fmt is PlanFormat.markdown:
-        print(_markdown(shown, groups, totals, the_plan))
+        print(progress_markdown(shown, groups, totals, the_plan))
         return
-    print(_text(shown, groups, totals, the_plan))
-
-
-def _in_group(query: str | None, path: str) -> bool:
-    """Case-insensitive substring match; `Day 1` does not match `Day 10`."""
-    if not query:
-        return True
-    import re
-
-    return re.search(re.escape(query.strip()) + (r"(?!\d)" if query.strip()[-1:].isdigit() else ""), path, re.I) is not None
-
-
-def _totals(statuses: list[Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k in ("poc", "article", "problem"):
-        sel = [s for s in statuses if s.item.kind == k]
-        if sel:
-            found = sum(1 for s in sel if s.state != "missing")
-            out[k] = {"total": len(sel), "found": found, "passing": sum(1 for s in sel if s.state == "passes"),
-                      "failing": sum(1 for s in sel if s.state == "fails"), "percent": round(100.0 * found / len(sel), 1)}
-    n = len(statuses)
-    found = sum(1 for s in statuses if s.state != "missing")
-    out["all"] = {"total": n, "found": found, "passing": sum(1 for s in statuses if s.state == "passes"),
-                  "failing": sum(1 for s in statuses if s.state == "fails"), "percent": round(100.0 * found / n, 1) if n else 0.0}
-    return out
-
-
-def _item_name(item: Any) -> str:
-    from authorkit.plan import KIND_LABEL
-
-    head = KIND_LABEL[item.kind] + (f" #{item.number}" if item.number is not None else "")
-    return head
-
-
-def _text(shown: list[Any], groups: list[Any], totals: dict[str, Any], the_plan: Any) -> str:
-    lines: list[str] = []
-    by_group: dict[str, list[Any]] = {}
-    for s in shown:
-        by_group.setdefault(s.item.group_path or "(no group)", []).append(s)
-    gt = {g.group: g for g in groups}
-    order = {src: i for i, src in enumerate(the_plan.sources)}
-    # Groups in the order the plan lists them (an item's first mention may be in a summary table).
-    for name, items in sorted(by_group.items(), key=lambda kv: min((order.get(s.item.source, 0), s.item.line) for s in kv[1])):
-        g = gt.get(name)
-        head = f"{name}" + (f"  [{g.found}/{g.total} written, {g.percent:.0f}%, {g.passing} passing]" if g else "")
-        lines.append(head)
-        for s in items:
-            title = s.item.title or (f"(untitled; {s.item.series})" if s.item.series else "(untitled)")
-            if len(title) > 48:
-                title = title[:47] + "…"
-            state = _state_text(s)
-            lines.append(f"  {_item_name(s.item):<10} {title:<48} {state:<18} {s.path or ''}".rstrip())
-        lines.append("")
-    if not shown:
-        lines.append("no planned items match")
-        lines.append("")
-    kinds = {"poc": "POCs", "article": "articles", "problem": "problems"}
-    parts = [f"{kinds[k]} {v['found']}/{v['total']} ({v['percent']:.0f}%)" for k, v in totals.items() if k in kinds]
-    a = totals["all"]
-    lines.append(f"total: {a['found']}/{a['total']} written ({a['percent']:.0f}%), {a['passing']} passing, {a['failing']} failing"
-                 + (" · " + " · ".join(parts) if parts else ""))
-    for w in the_plan.warnings:
-        lines.append(f"warning: {w}")
-    for c in the_plan.conflicts:
-        lines.append(f"conflict: {c}")
-    return "\n".join(lines)
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def _markdown(shown: list[Any], groups: list[Any], totals: dict[str, Any], the_plan: Any) -> str:
-    out = ["## Progress", "", "| Group | Written | Passing | Total | % |", "|---|---|---|---|---|"]
-    for g in groups:
-        out.append(f"| {_md(g.group)} | {g.found} | {g.passing} | {g.total} | {g.percent:.0f}% |")
-    a = totals["all"]
-    out.append(f"| **Total** | **{a['found']}** | **{a['passing']}** | **{a['total']}** | **{a['percent']:.0f}%** |")
-    out += ["", "## Items", "", "| Item | Title | Group | Status | Page |", "|---|---|---|---|---|"]
-    mark = {"passes": "✅ passes", "found": "✅ found", "fails": "❌ fails", "missing": "⏳ missing"}
-    for s in shown:
-        st = mark[s.state] + (f" ({s.errors} errors)" if s.state == "fails" else "")
-        out.append(f"| {_item_name(s.item)} | {_md(s.item.title or '')} | {_md(s.item.group_path)} | {st} | {s.path or ''} |")
-    if the_plan.warnings or the_plan.conflicts:
-        out += ["", "## Could not read", ""]
-        out += [f"- {_md(str(w))}" for w in the_plan.warnings]
-        out += [f"- conflict: {_md(str(c))}" for c in the_plan.conflicts]
-    return "\n".join(out)
+    print(progress_text(shown, groups, totals, the_plan))
 
 
 @app.command()
