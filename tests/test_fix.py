@@ -378,7 +378,7 @@ def test_joined_emoji_keep_their_joiner(how: str) -> None:
 
 
 def test_ctrl_c_says_what_was_fixed_and_leaves_no_temporary(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    import authorkit.fix as fixmod
+    import authorkit.fix_files as fixmod
 
     for name in ("a.md", "b.md", "c.md"):
         (tmp_path / name).write_text("- âœ… x\n", encoding="utf-8")

@@ -413,7 +413,8 @@ def test_every_writer_records_sha256(tmp_path: Path) -> None:
 
 def test_uncommitted_is_answered_once(repo: Path, tmp_path: Path) -> None:
     """fix, convert and draft ask gitops, so they cannot disagree about a file."""
-    from authorkit import convert, draft, fix
+    from authorkit import convert, draft
+    from authorkit import fix_files as fix
 
     page = repo / "content" / "partitioning.md"
     assert gitops.uncommitted_reason(page) is None and not convert.uncommitted(page) and fix.uncommitted([page]) == {}

@@ -199,7 +199,7 @@ def fix(
     Exit 0 when everything is fixed or clean; 1 when a file was refused (uncommitted edits, a
     symlink out of the workspace, not a regular file, too large) or a line needs a human; 2 when
     a file is not valid UTF-8 (or not valid in --encoding)."""
-    from authorkit.fix import run_fix
+    from authorkit.fix_files import run_fix
 
     code = run_fix(workspace(config), paths, dry_run=dry_run, allow_dirty=allow_dirty, encoding=encoding)
     if code:
