@@ -1252,15 +1252,21 @@ def close_node() -> None:
 
 
 # A fence's info string, to see which languages a set of files holds before checking them.
-_FENCE_LANG = re.compile(rb"^[ \t]{0,3}(?:`{3,}|~{3,})[ \t]*\{?\.?([\w+#-]+)", re.M)
+# Each pattern starts with a literal, so the scan jumps from fence to fence (a pattern anchored
+# at line starts is tried at every byte: 0.6 s instead of 0.02 s on a 21 MB site).
+_FENCE_LANG = (re.compile(rb"```[`]*[ \t]*\{?\.?([A-Za-z][\w+#-]*)"), re.compile(rb"~~~[~]*[ \t]*\{?\.?([A-Za-z][\w+#-]*)"))
 
 
 def languages_in(data: bytes) -> set[str]:
-    """Canonical names of the languages of the fenced blocks in raw Markdown bytes."""
+    """Canonical names of the languages of the fenced blocks in raw Markdown bytes (a fence
+    mentioned inside a line counts too: this only decides what to import ahead of time)."""
     out = set()
-    for m in _FENCE_LANG.finditer(data):
-        low = m.group(1).decode("ascii", "ignore").lower()
-        out.add(LANG_ALIASES.get(low, low))
+    for i, rx in enumerate(_FENCE_LANG):
+        if i and b"~~~" not in data:
+            break
+        for raw in rx.findall(data):
+            low = raw.decode("ascii", "ignore").lower()
+            out.add(LANG_ALIASES.get(low, low))
     return out
 
 
