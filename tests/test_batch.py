@@ -54,6 +54,13 @@ def test_batch_submit_status_collect_and_retry(ws_dir, monkeypatch, capsys) -> N
         code, out, _ = run_cli(ws_dir, "batch", "status", env=env, monkeypatch=monkeypatch, capsys=capsys)
         assert code == 0 and f"batch {batch_id}: in_progress" in out
 
+        # A dry run validates and says what it would write; it writes and records nothing.
+        recorded = len(events(ws_dir))
+        code, out, _ = run_cli(ws_dir, "batch", "collect", "--dry-run", env=env, monkeypatch=monkeypatch, capsys=capsys)
+        assert code == 1 and "✓ content/poc-54.md: passes; would write" in out
+        assert (ws_dir / "content/poc-54.md").read_text() == source_doc(54)
+        assert len(events(ws_dir)) == recorded
+
         code, out, _ = run_cli(ws_dir, "batch", "collect", env=env, monkeypatch=monkeypatch, capsys=capsys)
         assert code == 1
         assert "✓ content/poc-54.md: converted" in out and "(batch price)" in out

@@ -109,15 +109,22 @@ class CollectReport:
     retry_batch: str | None = None
 
 
-def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep_failed: bool = False, retry: bool = False) -> CollectReport:
+def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep_failed: bool = False, retry: bool = False,
+            dry_run: bool = False) -> CollectReport:
+    """Validate a finished batch's results and write those that pass. With `dry_run`, report
+    what would be written and record, write and resubmit nothing."""
     from authorkit.check import check_text
     from authorkit.styleguide import workspace_guide as guide_for
     from authorkit.convert import failed_path, lost_facts, extract_facts, missing_code, split_source
     from authorkit.costs import CallRecorder, format_usd
     from authorkit.findings import Severity
     from authorkit.providers.base import Attempt
-    from authorkit.session import record
+    from authorkit.session import record as record_event
     from authorkit.textio import atomic_write_text, line_count, read_document
+
+    def record(*args: Any, **kwargs: Any) -> None:
+        if not dry_run:
+            record_event(*args, **kwargs)
 
     rep = CollectReport()
     backend = _batching(provider)
@@ -127,7 +134,7 @@ def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep
         rep.exit_code = 1
         return rep
     guide = guide_for(ws, info["style"])
-    recorder = CallRecorder(ws, provider, batch=True)  # batch prices: half of each token class
+    recorder = CallRecorder(ws, provider, batch=True, record=not dry_run)  # batch prices: half of each token class
     docs = {d["custom_id"]: d for d in info["documents"]}
     to_retry: list[dict[str, Any]] = []
     for custom_id, kind, reply, usage, served in backend.batch_results(info["batch_id"]):
@@ -159,12 +166,15 @@ def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep
         if findings:
             rep.exit_code = max(rep.exit_code, 1)
             where = ""
-            if keep_failed:
+            if keep_failed and not dry_run:
                 atomic_write_text(failed_path(path), text, root=ws.root)
                 where = f"; kept as {ws.rel(failed_path(path))}"
             rep.lines.append(f"✗ {rel}: {len(findings)} error(s) in the result; not written{where}")
             rep.lines += [f"  {f.path}:{f.line}: {f.rule}: {f.message}" for f in findings[:10]]
             record(ws, "batch_result", batch_id=info["batch_id"], custom_id=custom_id, path=rel, result="invalid", written=False)
+            continue
+        if dry_run:
+            rep.lines.append(f"✓ {rel}: passes; would write {line_count(current)} → {line_count(text)} lines, {format_usd(usd)} (batch price)")
             continue
         atomic_write_text(path, text, root=ws.root)
         record(ws, "write", path=rel, action="converted", title=None, lines_before=line_count(current), lines_after=line_count(text),
@@ -174,7 +184,9 @@ def collect(ws: "Workspace", provider: "Provider", info: dict[str, Any], *, keep
         lost = lost_facts(extract_facts(current), text)
         note += f", not carried over: {', '.join(lost[:10])}" if lost else ""
         rep.lines.append(f"✓ {rel}: converted, {line_count(current)} → {line_count(text)} lines, {format_usd(usd)} (batch price){note}")
-    if retry and to_retry:
+    if retry and to_retry and dry_run:
+        rep.lines.append(f"would resubmit {len(to_retry)} request(s)")
+    elif retry and to_retry:
         sources = [(ws.path(d["path"]), read_document(ws.path(d["path"])).text or "") for d in to_retry]
         new = submit(ws, provider, guide, sources)
         rep.retry_batch = new["batch_id"]

@@ -224,6 +224,7 @@ def batch_collect(
     batch_id: Optional[str] = typer.Argument(None, help="Batch id (default: the latest of this session)."),
     retry: bool = typer.Option(False, "--retry", help="Resubmit errored or expired requests as a new batch."),
     keep_failed: bool = typer.Option(False, "--keep-failed", help="Write results that fail the check to <name>.failed.md."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Validate the results and say what would be written; write, record and resubmit nothing."),
     provider: str = typer.Option("anthropic", "--provider", "-p", help="anthropic, or another registered provider."),
     config: Optional[Path] = ConfigOption,
 ) -> None:
@@ -237,7 +238,7 @@ def batch_collect(
     ws = workspace(config)
     info = batch_mod.find_batch(ws, batch_id)
     prov = get_provider(provider, ws)
-    report = batch_mod.collect(ws, prov, info, keep_failed=keep_failed, retry=retry)
+    report = batch_mod.collect(ws, prov, info, keep_failed=keep_failed, retry=retry, dry_run=dry_run)
     for line in report.lines:
         print(line)
     if report.exit_code:
