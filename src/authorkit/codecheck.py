@@ -1251,39 +1251,6 @@ def close_node() -> None:
     _NODES[0].close()
 
 
-# A fence's info string, to see which languages a set of files holds before checking them.
-# Each pattern starts with a literal, so the scan jumps from fence to fence (a pattern anchored
-# at line starts is tried at every byte: 0.6 s instead of 0.02 s on a 21 MB site).
-_FENCE_LANG = (re.compile(rb"```[`]*[ \t]*\{?\.?([A-Za-z][\w+#-]*)"), re.compile(rb"~~~[~]*[ \t]*\{?\.?([A-Za-z][\w+#-]*)"))
-
-
-def languages_in(data: bytes) -> set[str]:
-    """Canonical names of the languages of the fenced blocks in raw Markdown bytes (a fence
-    mentioned inside a line counts too: this only decides what to import ahead of time)."""
-    out = set()
-    for i, rx in enumerate(_FENCE_LANG):
-        if i and b"~~~" not in data:
-            break
-        for raw in rx.findall(data):
-            low = raw.decode("ascii", "ignore").lower()
-            out.add(LANG_ALIASES.get(low, low))
-    return out
-
-
-def preload(langs: set[str]) -> None:
-    """Import the parsers for these languages now. Called before a pool forks, so workers
-    share one import instead of each importing on first use; languages the documents do not
-    contain are never imported (graphql alone costs a quarter of a second)."""
-    if "sql" in langs:
-        from pglast import parser  # noqa: F401
-
-        for d in SQL_DIALECTS:
-            if d != "postgres":
-                _sql_dialect(d)
-    if "graphql" in langs:
-        import graphql  # noqa: F401
-
-
 def _run_node(blocks: list[tuple[str, str]]) -> list[tuple[list[tuple[int, int, str]], str | None, bool]] | None:
     """Compile every (lang, code) in Node. None when Node is not installed; a block Node could
     not answer for is skipped with the reason."""
