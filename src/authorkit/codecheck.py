@@ -1216,6 +1216,9 @@ class _NodeChecker:
                     proc = self._start(node)
                     assert proc.stdin is not None and proc.stdout is not None
                     watchdog = threading.Timer(self.TIMEOUT_S, proc.kill)
+                    # A daemon: a Ctrl-C landing before the timer is cancelled must not keep the
+                    # process alive at exit, waiting out the timeout.
+                    watchdog.daemon = True
                     watchdog.start()
                     try:
                         proc.stdin.write(payload + "\n")
