@@ -155,3 +155,11 @@ def test_word_count_for_reading_time_counts_words(text: str) -> None:
 
     assert count_words(text) == len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", text))
     assert count_words("Don’t re-run the 3 well-known steps — twice.") == 7
+
+
+def test_a_quoted_heading_at_the_start_is_on_its_own_line() -> None:
+    # A block quote or list that opens the document starts at line 1, not after its own end.
+    doc = parse("> ## Quoted heading\n> text\n")
+    assert [(h.line, h.text) for h in doc.headings] == [(1, "Quoted heading")]
+    doc = parse("- item\n\n  ```js\n  run()\n  ```\n")
+    assert [b.line for b in doc.code_blocks] == [3]

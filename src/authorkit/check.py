@@ -30,7 +30,7 @@ def __getattr__(name: str) -> Any:
         return getattr(rules, name)
     raise AttributeError(name)
 
-ENGINE_VERSION = "6"  # bump when results change shape or meaning: invalidates caches
+ENGINE_VERSION = "7"  # bump when results change shape or meaning: invalidates caches
 
 # rule id -> what it means (README lists these)
 # --- files and runs ------------------------------------------------------------------------

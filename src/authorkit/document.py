@@ -284,9 +284,10 @@ def parse(text: str) -> Document:
         if tok["type"] not in _INTERESTING:
             continue
         pos = tok.get("_pos", 0)
-        if tok.get("type") in ("list", "block_quote") and i > 0:
-            # These are appended after their content is parsed, so _pos is their end.
-            pos = tokens[i - 1].get("_pos", 0)
+        if tok.get("type") in ("list", "block_quote"):
+            # These are appended after their content is parsed, so _pos is their end: they
+            # start where the token before them ended (the document's start for the first).
+            pos = tokens[i - 1].get("_pos", 0) if i > 0 else 0
         end = tokens[i + 1].get("_pos", len(body)) if i + 1 < len(tokens) else len(body)
         _collect(tok, body, pos, end, line_of, headings, blocks, tables, top=True)
 
