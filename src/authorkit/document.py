@@ -202,11 +202,13 @@ _SPACES = re.compile(r"\s+")
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
 
-def _is_symbol(ch: str) -> bool:
+def is_symbol(ch: str) -> bool:
+    """Emoji, keycap parts, variation selectors, joiners and private-use leftovers of mojibake:
+    what heading and title matching sees through. ASCII (`$`, `%`, digits) never is one."""
     if ch < "\x80":
         return False
-    cat = unicodedata.category(ch)
-    return cat in ("So", "Sk", "Cn", "Co", "Cs", "Mn", "Me", "Cf") and ch not in "$%"
+    return unicodedata.category(ch) in ("So", "Sk", "Cn", "Co", "Cs", "Mn", "Me", "Cf")
+
 
 
 @lru_cache(maxsize=65536)
@@ -225,7 +227,7 @@ def normalize_heading(text: str, keep_numbering: bool = False) -> str:
         s = _HTML_TAG.sub("", s)
     if not s.isascii():
         s = _KEYCAP.sub(" ", s)
-        s = "".join(" " if _is_symbol(c) else c for c in s)
+        s = "".join(" " if is_symbol(c) else c for c in s)
     if "*" in s or "_" in s or "`" in s or "~" in s:
         s = _EMPH.sub("", s)
     s = " ".join(s.split())  # str.split() and re's \s agree on what whitespace is

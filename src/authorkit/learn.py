@@ -170,12 +170,12 @@ def _norm(text: str) -> str:
 
 def _display(text: str) -> str:
     """A heading as an alias: mojibake repaired, markup and emoji gone, case kept."""
-    from authorkit.document import _is_symbol
+    from authorkit.document import is_symbol
 
     text = _repaired(text)
     s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
     s = re.sub(r"<[^>]+>", "", s)
-    s = "".join(" " if _is_symbol(c) else c for c in s)
+    s = "".join(" " if is_symbol(c) else c for c in s)
     s = re.sub(r"[*_`]{1,3}", "", s)
     s = " ".join(s.split())
     s = re.sub(r"^(?:\d+(?:\.\d+)*[.)]|\d+\s*[:\-–—])\s+", "", s)

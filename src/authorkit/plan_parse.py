@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from authorkit.document import is_symbol
 from authorkit.errors import PlanError
 from authorkit.fix import fix_mojibake
 from authorkit.textio import read_document
@@ -242,16 +242,9 @@ def _drop_parens(s: str, counts_only: bool = False) -> str:
     return "".join(out)
 
 
-def _is_symbol(ch: str) -> bool:
-    if ch < "\x80":
-        return False
-    cat = unicodedata.category(ch)
-    return cat in ("So", "Sk", "Co", "Cn", "Cs", "Mn", "Me", "Cf")
-
-
 def strip_symbols(text: str) -> str:
     """Drop emoji, keycaps, variation selectors and private-use leftovers of mojibake."""
-    return "".join(" " if _is_symbol(c) else c for c in text)
+    return "".join(" " if is_symbol(c) else c for c in text)
 
 
 def status_of(text: str) -> str | None:
