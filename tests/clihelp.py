@@ -58,3 +58,37 @@ def make_planned_site(root: Path, fixtures: Path) -> Path:
     pocs.mkdir(parents=True)
     (pocs / "_meta.js").write_bytes((fixtures / "nav" / "grouped._meta.js").read_bytes())
     return pocs
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    """Run git in `repo`, ignoring the caller's GIT_* variables; AssertionError on failure."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    res = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env)
+    if check and res.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {res.stderr}")
+    return res.stdout
+
+
+def init_repo(root: Path) -> Path:
+    """A git repository at `root` with an author identity and everything in it committed."""
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Dana Writer")
+    git(root, "config", "user.email", "dana@example.org")
+    git(root, "config", "commit.gpgsign", "false")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def sample_site(root: Path, *, commit: bool = False) -> Path:
+    """A copy of this repository's sample workspace (authorkit.toml and content/) at `root`,
+    committed to a new git repository when asked."""
+    import shutil
+
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "authorkit.toml", root / "authorkit.toml")
+    shutil.copytree(REPO / "content", root / "content")
+    return init_repo(root) if commit else root

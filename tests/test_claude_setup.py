@@ -4,23 +4,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.clihelp import invoke
+from tests.clihelp import invoke, sample_site
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "authorkit.toml", root / "authorkit.toml")
-    shutil.copytree(REPO / "content", root / "content")
-    return root
+    return sample_site(tmp_path / "site")
 
 
 def _our_hooks(settings: dict, event: str) -> list[dict]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import pty
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clihelp import sample_site
 from tests.conftest import REPO
 
 ENTRY = Path(sys.executable).parent / "authorkit"
@@ -34,8 +34,7 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A copy of this repository's sample workspace with one document that has errors."""
-    shutil.copy(REPO / "authorkit.toml", tmp_path / "authorkit.toml")
-    shutil.copytree(REPO / "content", tmp_path / "content")
+    sample_site(tmp_path)
     (tmp_path / "content" / "practice-pocs" / "broken.md").write_text(
         "# POC #9: A page with nothing in it\n\nOnly a title and a line.\n", encoding="utf-8")
     return tmp_path

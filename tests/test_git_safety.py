@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.clihelp import invoke, run
+from tests.clihelp import git, init_repo, invoke, run
 
 from authorkit import gitops
 from authorkit.config import load_workspace
@@ -24,31 +22,17 @@ NEW = "# POC #54: Table Partitioning\n\n## What You'll Build\n\n" + "".join(f"li
 PAGE = "# POC #55: Pooling Connections\n\n## What You'll Build\n\nnew page\n"
 
 
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    res = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env)
-    if check and res.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {res.stderr}")
-    return res.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     r = tmp_path / "site"
     r.mkdir()
-    git(r, "init", "-q", "-b", "main")
-    git(r, "config", "user.name", "Dana Writer")
-    git(r, "config", "user.email", "dana@example.org")
-    git(r, "config", "commit.gpgsign", "false")
     (r / "authorkit.toml").write_text("", encoding="utf-8")
     (r / "content").mkdir()
     (r / "content" / "partitioning.md").write_text(OLD, encoding="utf-8")
     (r / "notes.md").write_text("my notes\n", encoding="utf-8")
     (r / "todo.md").write_text("todo\n", encoding="utf-8")
     (r / ".gitignore").write_text("sessions/\n", encoding="utf-8")
-    git(r, "add", ".")
-    git(r, "commit", "-q", "-m", "initial")
-    return r
+    return init_repo(r)
 
 
 def _authorkit_writes(r: Path) -> Session:

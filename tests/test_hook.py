@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,30 +15,17 @@ import pytest
 from authorkit.check import check_paths
 from authorkit.config import load_workspace
 from authorkit.session import Session
+from tests.clihelp import git, sample_site
 
-REPO = Path(__file__).resolve().parents[1]
 # Configured as engagement-style in authorkit.toml; written anywhere else under
 # practice-pocs/ it breaks the tutorial style the way seed 000's batch did.
 ENGAGEMENT_POC = "content/practice-pocs/redis-token-bucket-rate-limiter.md"
 TUTORIAL_POC = "content/practice-pocs/redis-cache-aside.md"
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "authorkit.toml", root / "authorkit.toml")
-    shutil.copytree(REPO / "content", root / "content")
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "site")
-    return root
+    return sample_site(tmp_path / "site", commit=True)
 
 
 def hook(root: Path, payload: str | dict[str, Any]) -> subprocess.CompletedProcess[str]:
@@ -197,8 +183,8 @@ def test_what_the_hook_sees_reaches_the_session_summary(site: Path):
 
 def test_stop_is_blocked_while_a_session_document_fails_then_let_go_after_the_limit(site: Path):
     doc = write_engagement_poc(site)
-    _git(site, "add", "-A")
-    _git(site, "commit", "-q", "-m", "written earlier")  # not changed since HEAD: only the record knows it
+    git(site, "add", "-A")
+    git(site, "commit", "-q", "-m", "written earlier")  # not changed since HEAD: only the record knows it
     hook(site, post_tool_use(site, doc))
     answers = [json.loads(hook(site, stop_event(site, active=i > 0)).stdout) for i in range(4)]
     for i, a in enumerate(answers[:3]):

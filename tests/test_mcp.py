@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -22,29 +20,16 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 from authorkit.check import check_paths  # noqa: E402
 from authorkit.config import load_workspace  # noqa: E402
 from authorkit.session import Session  # noqa: E402
+from tests.clihelp import sample_site
 
-REPO = Path(__file__).resolve().parents[1]
 ENGAGEMENT_POC = "content/practice-pocs/redis-token-bucket-rate-limiter.md"
 TUTORIAL_POC = "content/practice-pocs/redis-cache-aside.md"
 TOOLS = {"plan_item", "plan_progress", "style_guide", "check", "scaffold", "nav_insert"}
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "authorkit.toml", root / "authorkit.toml")
-    shutil.copytree(REPO / "content", root / "content")
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "site")
-    return root
+    return sample_site(tmp_path / "site", commit=True)
 
 
 def with_server(root: Path, body: Callable[[ClientSession], Awaitable[None]]) -> None:

@@ -4,19 +4,12 @@ the same way and apply `[style_overrides]` the same way."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.clihelp import invoke
-
-
-def _git(root: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env, check=True).stdout
+from tests.clihelp import init_repo, invoke
 
 
 @pytest.mark.parametrize("override", ["", "[style_overrides.tutorial.lines]\nmin = 10\n"], ids=["guide targets", "overridden"])
@@ -26,11 +19,7 @@ def test_check_review_and_commit_agree(tmp_path: Path, capsys, repo_root: Path, 
     page = tmp_path / "pocs" / "short.md"
     lines = (repo_root / "content" / "practice-pocs" / "redis-cache-aside.md").read_text(encoding="utf-8").splitlines()
     page.write_text("\n".join(lines[:150]) + "\n", encoding="utf-8")
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(tmp_path, "config", "user.name", "Dana Writer")
-    _git(tmp_path, "config", "user.email", "dana@example.org")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-q", "-m", "site")
+    init_repo(tmp_path)
     page.write_text(page.read_text(encoding="utf-8") + "One more line.\n", encoding="utf-8")
 
     _, out, _ = invoke(["check", "--no-cache", "--format", "json"], capsys, cwd=tmp_path)

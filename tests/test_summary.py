@@ -189,23 +189,15 @@ def test_navigation_and_failed_drafts_in_the_summary(tmp_path: Path) -> None:
     assert "2. Commit the 2 uncommitted files written in this session" in steps
 
 
-def test_a_scaffold_and_commit_session_on_the_sample_site(tmp_path: Path, capsys, repo_root: Path) -> None:
+def test_a_scaffold_and_commit_session_on_the_sample_site(tmp_path: Path, capsys) -> None:
     """A session with no stated objective that drafts a POC, checks an unrelated file and
     commits: the summary infers the objective, counts the draft in its plan group, shows only
     its own file's check and the key changes of the page."""
+    from tests.clihelp import init_repo, sample_site
 
-    def git(*args: str) -> str:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        return subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, text=True, env=env, check=True).stdout
-
-    shutil.copy(repo_root / "authorkit.toml", tmp_path / "authorkit.toml")
-    shutil.copytree(repo_root / "content", tmp_path / "content")
+    sample_site(tmp_path)
     (tmp_path / "notes.md").write_text("# Scratch\n\nnot a page\n", encoding="utf-8")
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Dana Writer")
-    git("config", "user.email", "dana@example.org")
-    git("add", "-A")
-    git("commit", "-q", "-m", "site")
+    init_repo(tmp_path)
     code, out, err = invoke(["draft", "poc", "6", "--provider", "scaffold"], capsys, cwd=tmp_path)
     assert code in (0, 1), err
     page = next((tmp_path / "content" / "practice-pocs").glob("*write-behind*.md"))
