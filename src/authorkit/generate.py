@@ -83,6 +83,20 @@ class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
 
+def _named(v: Any, key: str, aliases: tuple[str, ...], text_key: str | None = None, text_aliases: tuple[str, ...] = ()) -> Any:
+    """An outline entry as a model writes it: a bare string (the entry's name), or a mapping
+    that names its fields in other words (`file` for `path`, `description` for `purpose`)."""
+    if isinstance(v, str):
+        return {key: v}
+    if isinstance(v, dict):
+        v = dict(v)
+        if key not in v:
+            v[key] = _first(v, *aliases, default="")
+        if text_key is not None and text_key not in v:
+            v[text_key] = _text(_first(v, *text_aliases, default=""))
+    return v
+
+
 class FileSpec(_Loose):
     path: str = Field(min_length=1)
     purpose: str = ""
@@ -92,15 +106,7 @@ class FileSpec(_Loose):
     @model_validator(mode="before")
     @classmethod
     def _forms(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"path": v}
-        if isinstance(v, dict):
-            v = dict(v)
-            if "path" not in v:
-                v["path"] = _first(v, "name", "file", "filename", default="")
-            if "purpose" not in v:
-                v["purpose"] = _text(_first(v, "description", "role", "summary", default=""))
-        return v
+        return _named(v, "path", ("name", "file", "filename"), "purpose", ("description", "role", "summary"))
 
     @field_validator("path")
     @classmethod
@@ -135,14 +141,8 @@ class Step(_Loose):
     @model_validator(mode="before")
     @classmethod
     def _forms(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"title": v}
+        v = _named(v, "title", ("name", "heading"), "summary", ("description", "what"))
         if isinstance(v, dict):
-            v = dict(v)
-            if "title" not in v:
-                v["title"] = _first(v, "name", "heading", default="")
-            if "summary" not in v:
-                v["summary"] = _text(_first(v, "description", "what", default=""))
             if "number" not in v and "step" in v:
                 v["number"] = v["step"]
             v["title"] = re.sub(r"^\s*(?:###\s*)?Step\s*\d+\s*[:.)-]\s*", "", _text(v["title"]))
@@ -170,15 +170,9 @@ class Company(_Loose):
     @model_validator(mode="before")
     @classmethod
     def _forms(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"name": v}
+        v = _named(v, "name", ("company",), "fact", ("figure", "scale", "detail", "metric", "result"))
         if isinstance(v, dict):
-            v = dict(v)
-            if "name" not in v:
-                v["name"] = _first(v, "company", default="")
-            if "fact" not in v:
-                v["fact"] = _first(v, "figure", "scale", "detail", "metric", "result", default="")
-            v["fact"] = _text(v["fact"])
+            v["fact"] = _text(v["fact"])  # a number is a fact too
         return v
 
 
@@ -191,13 +185,7 @@ class Container(_Loose):
     @model_validator(mode="before")
     @classmethod
     def _forms(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"name": v}
-        if isinstance(v, dict):
-            v = dict(v)
-            if "name" not in v:
-                v["name"] = _first(v, "container_name", "container", "service", default="")
-        return v
+        return _named(v, "name", ("container_name", "container", "service"))
 
     @field_validator("ports", mode="before")
     @classmethod
@@ -212,15 +200,7 @@ class ExtraSection(_Loose):
     @model_validator(mode="before")
     @classmethod
     def _forms(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"heading": v}
-        if isinstance(v, dict):
-            v = dict(v)
-            if "heading" not in v:
-                v["heading"] = _first(v, "title", "name", "id", default="")
-            if "summary" not in v:
-                v["summary"] = _text(_first(v, "covers", "description", "content", default=""))
-        return v
+        return _named(v, "heading", ("title", "name", "id"), "summary", ("covers", "description", "content"))
 
     @field_validator("heading")
     @classmethod
